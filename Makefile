@@ -17,7 +17,7 @@ run: $(STAMP)
 	$(BIN)/agt-server $(ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check agt_server tests benchmarks
+	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
