@@ -1,14 +1,150 @@
-"""The ``agt-server`` command."""
+"""The ``agt-server`` command: run the server, or hash a password for the configuration.
+
+``agt-server`` alone runs the embedded demo configuration; ``--config FILE`` runs a site
+configuration.  A bad configuration or a port in use ends the program with one clear message (exit
+status 2 and 1), never a traceback.
+"""
 
 from __future__ import annotations
 
+import argparse
+import getpass
+import os
+import signal
 import sys
+from pathlib import Path
+
+import attrs
+import structlog
+import trio
 
 from agt_server import __version__
+from agt_server.config import ConfigError, SiteConfig, demo_config, hash_password, load_config
+from agt_server.server import AgentServer, configure_logging
+
+__all__ = ["main"]
+
+log = structlog.get_logger("agt_server")
+
+
+def _port(value: str) -> int | None:
+    if value == "off":
+        return None
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number or 'off'") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is outside 0-65535")
+    return port
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="agt-server",
+        description="An AGT agent server (Avaya Proactive Contact / POM) with Agent Preferred Campaigns.",
+        epilog="Without --config the embedded demo configuration runs (see the README). "
+        "'agt-server hash-password' prints a password hash for a configuration file.",
+    )
+    parser.add_argument("--version", action="version", version=f"agt-server {__version__}")
+    parser.add_argument("--config", type=Path, metavar="FILE", help="site configuration (TOML)")
+    parser.add_argument("--host", help="address to listen on (default from the configuration: 127.0.0.1)")
+    for name, what in (("agent", "wire"), ("tls", "TLS"), ("tty", "tty (telnet)")):
+        parser.add_argument(
+            f"--{name}-port", type=_port, default=argparse.SUPPRESS, metavar="PORT",
+            help=f"{what} listener port; 0 = any free port, 'off' = disabled",
+        )
+    parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where the server keeps its files")
+    parser.add_argument("--port-file", type=Path, metavar="PATH", help="write the bound ports as JSON once listening")
+    parser.add_argument("--log-format", choices=("console", "json"), default="console")
+    parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
+    return parser
+
+
+def _hash_password_main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(
+        prog="agt-server hash-password",
+        description="Read a password (prompted, or one line from standard input) and print its hash "
+        "for a configuration's password_hash.",
+    )
+    parser.add_argument("--cost", type=int, default=14, help="scrypt cost as a power of two (default 14)")
+    args = parser.parse_args(argv)
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("agt-server hash-password: the passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        print("agt-server hash-password: empty password", file=sys.stderr)
+        return 2
+    print(hash_password(password, cost=args.cost))
+    return 0
+
+
+def _configure(args: argparse.Namespace) -> SiteConfig:
+    config = load_config(args.config) if args.config else demo_config()
+    listeners = config.listeners
+    overrides = {
+        key: getattr(args, key)
+        for key in ("agent_port", "tls_port", "tty_port")
+        if hasattr(args, key)
+    }
+    if args.host:
+        overrides["host"] = args.host
+    config = attrs.evolve(config, listeners=attrs.evolve(listeners, **overrides))
+    if args.data_dir:
+        config = attrs.evolve(config, data_dir=args.data_dir)
+    return config
+
+
+async def _run(config: SiteConfig, port_file: Path | None) -> None:
+    server = AgentServer(config)
+    with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
+        async with trio.open_nursery() as nursery:
+            ports = await nursery.start(server.serve)
+            if port_file is not None:
+                partial_file = port_file.with_name(port_file.name + ".tmp")
+                partial_file.write_text(ports.to_json())
+                os.replace(partial_file, port_file)
+            log.info("ready", configuration=config.source, agents=len(config.agents), jobs=len(config.jobs))
+            async for received in signals:
+                log.info("signal_received", signal=signal.Signals(received).name)
+                await server.shutdown()
+                break
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``agt-server``; returns the process exit status."""
-    del argv
-    print(f"agt-server {__version__}: the protocol codec is built; the server itself is not yet.", file=sys.stderr)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["hash-password"]:
+        return _hash_password_main(argv[1:])
+    args = _parser().parse_args(argv)
+    configure_logging(args.log_format, args.log_level)
+    try:
+        config = _configure(args)
+    except ConfigError as exc:
+        print(f"agt-server: configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        trio.run(_run, config, args.port_file)
+    except (OSError, ExceptionGroup) as exc:
+        # trio's nurseries wrap a failed bind in exception groups; report the OS error itself.
+        cause = _first_os_error(exc)
+        if cause is None:
+            raise
+        print(f"agt-server: cannot start: {cause}", file=sys.stderr)
+        return 1
     return 0
+
+
+def _first_os_error(exc: BaseException) -> OSError | None:
+    if isinstance(exc, OSError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _first_os_error(inner)
+            if found is not None:
+                return found
+    return None

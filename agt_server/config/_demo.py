@@ -1,0 +1,135 @@
+"""The embedded demo site: the configuration ``agt-server`` runs with when given no file.
+
+Four outbound campaigns CMP1 to CMP4 as in POM's "Agent Preferred Campaigns" description, plus one job
+of each other type, all running, with generated calling lists, and twenty agents ``agent1`` to
+``agent20`` whose password is their own name.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from agt_server.protocol import JobType, WorkClass
+
+from ._models import (
+    AgentConfig,
+    CallingListConfig,
+    CompletionKey,
+    FieldSpec,
+    FieldType,
+    JobConfig,
+    ListenerConfig,
+    SiteConfig,
+)
+from ._passwords import hash_password
+
+__all__ = ["demo_config"]
+
+#: scrypt cost of the demo agents' hashes.  2**10 takes about 2 ms instead of about 50 ms at the default
+#: 14, so a demo server (and each of the many the tests start) is up at once.  Demo only: the demo's
+#: passwords are public anyway.
+DEMO_PASSWORD_COST = 10
+DEMO_AGENT_COUNT = 20
+DEMO_RECORDS_PER_LIST = 200
+
+_FIELDS = (
+    FieldSpec("ACCTNUM", 16, FieldType.NUMERIC),
+    FieldSpec("NAME", 26, FieldType.CHARACTER),
+    FieldSpec("PHONE1", 10, FieldType.NUMERIC),
+    FieldSpec("PHONE2", 10, FieldType.NUMERIC),
+    FieldSpec("BALANCE", 10, FieldType.CURRENCY),
+    FieldSpec("CITY", 20, FieldType.CHARACTER),
+    FieldSpec("DUEDATE", 10, FieldType.DATE),
+)
+
+_KEYS = tuple(
+    CompletionKey(code, description, description.lower().replace(" ", "_"))
+    for code, description in (
+        (20, "SALE"),
+        (21, "NO SALE"),
+        (22, "CALL BACK"),
+        (23, "WRONG PARTY"),
+        (24, "NOT INTERESTED"),
+        (93, "SOLD"),
+        (98, "AGENT RECALL"),
+    )
+)
+
+_INBOUND_LIST = "inbound_calls"
+
+#: (name, type, priority) of every demo job, in the order AGTListJobs shows them.
+_JOBS = (
+    ("CMP1", JobType.OUTBOUND, 5),
+    ("CMP2", JobType.OUTBOUND, 5),
+    ("CMP3", JobType.OUTBOUND, 3),
+    ("CMP4", JobType.OUTBOUND, 7),
+    ("INBOUND1", JobType.INBOUND, 5),
+    ("BLEND1", JobType.BLEND, 5),
+    ("PREVIEW1", JobType.MANAGED, 5),
+)
+
+
+def demo_config(data_dir: Path | None = None) -> SiteConfig:
+    """The demo site configuration.
+
+    Jobs: CMP1, CMP2, CMP3 and CMP4 (outbound, priorities 5, 5, 3 and 7), INBOUND1 (inbound), BLEND1
+    (blend) and PREVIEW1 (managed), all running, no agent limits, each with completion keys 20 SALE,
+    21 NO SALE, 22 CALL BACK, 23 WRONG PARTY, 24 NOT INTERESTED, 93 SOLD and 98 AGENT RECALL.  Every job
+    that dials has its own generated list of 200 records (``cmp1_list``, ..., ``preview1_list``);
+    INBOUND1 and BLEND1 share the inbound list ``inbound_calls``.  All lists have the fields ACCTNUM,
+    NAME, PHONE1, PHONE2, BALANCE, CITY and DUEDATE.
+
+    Agents: ``agent1`` to ``agent20``, each with its own name as password, all work classes;
+    agent1-agent10 are in group ``team-a``, agent11-agent20 in ``team-b``.  Their hashes use scrypt cost
+    10, far below a real site's, so that start-up stays fast (demo only); they are computed once per
+    process and shared by every demo configuration.
+
+    Listeners: 127.0.0.1, ports 22700 (plain), 22701 (TLS, self-signed certificate) and 22702 (tty).
+
+    Args:
+        data_dir: where the server keeps its files; ``Path("data")`` (relative to the working
+            directory) by default.
+    """
+    jobs = []
+    lists = []
+    for name, job_type, priority in _JOBS:
+        outbound_list = None
+        if job_type in (JobType.OUTBOUND, JobType.BLEND, JobType.MANAGED):
+            outbound_list = f"{name.lower()}_list"
+            lists.append(CallingListConfig(outbound_list, _FIELDS, generated_records=DEMO_RECORDS_PER_LIST))
+        inbound_list = _INBOUND_LIST if job_type in (JobType.INBOUND, JobType.BLEND) else None
+        jobs.append(
+            JobConfig(
+                name=name,
+                type=job_type,
+                priority=priority,
+                outbound_list=outbound_list,
+                inbound_list=inbound_list,
+                keys=_KEYS,
+                start_running=True,
+            )
+        )
+    lists.append(CallingListConfig(_INBOUND_LIST, _FIELDS, generated_records=DEMO_RECORDS_PER_LIST))
+    return SiteConfig(
+        source="<demo>",
+        jobs=tuple(jobs),
+        agents=_demo_agents(),
+        calling_lists=tuple(lists),
+        listeners=ListenerConfig(host="127.0.0.1", agent_port=22700, tls_port=22701, tty_port=22702),
+        data_dir=Path("data") if data_dir is None else data_dir,
+    )
+
+
+@functools.cache
+def _demo_agents() -> tuple[AgentConfig, ...]:
+    # Hashing is the only slow part of the demo; the agents are immutable, so one tuple serves all.
+    return tuple(
+        AgentConfig(
+            name=f"agent{number}",
+            password_hash=hash_password(f"agent{number}", cost=DEMO_PASSWORD_COST),
+            work_classes=frozenset(WorkClass),
+            group="team-a" if number <= DEMO_AGENT_COUNT // 2 else "team-b",
+        )
+        for number in range(1, DEMO_AGENT_COUNT + 1)
+    )

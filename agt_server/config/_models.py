@@ -1,0 +1,228 @@
+"""The site configuration as frozen attrs values.
+
+A configuration comes from a TOML file (``load_config``) or from the embedded demo
+(``demo_config``); either way the rest of the server sees only these values.  They are plain data:
+validation happens once, at the boundary, in ``_load.py``.
+"""
+
+from __future__ import annotations
+
+import enum
+from pathlib import Path
+
+import attrs
+
+from agt_server.protocol import JobType, WorkClass
+
+__all__ = [
+    "AgentConfig",
+    "CallingListConfig",
+    "CompletionKey",
+    "FieldSpec",
+    "FieldType",
+    "JobConfig",
+    "ListenerConfig",
+    "LogonThrottleConfig",
+    "ProtocolOptions",
+    "SessionLimits",
+    "SiteConfig",
+    "TlsConfig",
+]
+
+
+class FieldType(enum.StrEnum):
+    """Calling-list field types, as AGTListCallFields reports them."""
+
+    CHARACTER = "C"  #: free text
+    NUMERIC = "N"  #: digits
+    CURRENCY = "$"  #: an amount
+    DATE = "D"  #: a date
+    TIME = "T"  #: a time of day
+
+
+@attrs.frozen
+class FieldSpec:
+    """One field of a calling list: ``<name>,<length>,<type>,F`` on the wire."""
+
+    name: str
+    length: int
+    type: FieldType = FieldType.CHARACTER
+
+
+@attrs.frozen
+class CallingListConfig:
+    """A calling (contact) list: its field layout and where its records come from.
+
+    Attributes:
+        name: the list's name, as AGTListCallLists shows it.
+        fields: the fields in order.
+        csv_path: a CSV file of records (``None`` for a generated list).
+        generated_records: how many records to generate when there is no CSV file.
+    """
+
+    name: str
+    fields: tuple[FieldSpec, ...]
+    csv_path: Path | None = None
+    generated_records: int = 0
+
+
+@attrs.frozen
+class CompletionKey:
+    """One completion code a job accepts, as AGTListKeys reports it: ``<code>,<description>,<label>``."""
+
+    code: int
+    description: str
+    label: str = ""
+
+
+@attrs.frozen
+class JobConfig:
+    """A job (campaign).
+
+    Attributes:
+        name: at most 19 ASCII characters, no spaces.
+        type: outbound, inbound, blend or managed.
+        priority: 1 (lowest) to 10 (highest); shares of agents are proportional to it.
+        min_agents: agents the job gets before any job shares the rest.
+        max_agents: the most agents the job takes (``None`` = no limit).
+        required_skills: an agent needs one of these to work the job (empty = everyone).
+        linked_job: the job that starts when this one completes or stops.
+        outbound_list: the calling list dialed (outbound, blend and managed jobs).
+        inbound_list: the calling list of inbound calls (inbound and blend jobs).
+        keys: the completion codes agents may finish records with.
+        units: unit ids of a unit-work-list job (empty for other jobs).
+        start_running: whether the job runs as soon as the server starts.
+    """
+
+    name: str
+    type: JobType
+    priority: int = 5
+    min_agents: int = 0
+    max_agents: int | None = None
+    required_skills: frozenset[str] = frozenset()
+    linked_job: str | None = None
+    outbound_list: str | None = None
+    inbound_list: str | None = None
+    keys: tuple[CompletionKey, ...] = ()
+    units: tuple[str, ...] = ()
+    start_running: bool = True
+
+
+@attrs.frozen
+class AgentConfig:
+    """An agent who may log on.
+
+    Attributes:
+        name: the logon name (at most 19 characters, no spaces).
+        password_hash: the password as ``agt-server hash-password`` prints it (never the password).
+        skills: matched against jobs' required skills.
+        work_classes: the work classes the agent may use; a job is applicable when one of them fits.
+        group: the supervisor group the agent belongs to.
+    """
+
+    name: str
+    password_hash: str
+    skills: frozenset[str] = frozenset()
+    work_classes: frozenset[WorkClass] = frozenset(WorkClass)
+    group: str = "default"
+
+
+@attrs.frozen
+class ListenerConfig:
+    """Where the server listens.  A port of ``None`` disables that listener; ``0`` picks a free port."""
+
+    host: str = "127.0.0.1"
+    agent_port: int | None = 22700
+    tls_port: int | None = 22701
+    tty_port: int | None = 22702
+
+
+@attrs.frozen
+class TlsConfig:
+    """The TLS listener's settings.
+
+    Attributes:
+        certificate: PEM certificate chain; ``None`` in the demo, which makes a self-signed one.
+        key: PEM private key.
+        client_ca: CA bundle to verify client certificates with (``None`` = do not ask for one).
+        require_client_certificate: refuse clients without a valid certificate (needs ``client_ca``).
+        minimum_version: the oldest TLS version accepted: ``TLSv1``, ``TLSv1.1``, ``TLSv1.2`` or ``TLSv1.3``.
+    """
+
+    certificate: Path | None = None
+    key: Path | None = None
+    client_ca: Path | None = None
+    require_client_certificate: bool = False
+    minimum_version: str = "TLSv1.2"
+
+
+@attrs.frozen
+class LogonThrottleConfig:
+    """Failed-logon throttling: after ``max_failures`` failures within ``window`` seconds, for one agent
+    name or one client address, logons from it are refused for ``lockout`` seconds."""
+
+    max_failures: int = 5
+    window: float = 60.0
+    lockout: float = 30.0
+
+
+@attrs.frozen
+class SessionLimits:
+    """Per-connection limits.
+
+    Attributes:
+        idle_timeout: seconds without a command before the server closes the connection (0 = never).
+        max_connections: connections accepted at once, over all listeners.
+        outbox_size: messages queued for one connection; a client that stops reading is disconnected
+            when its outbox is full.
+        max_message_size: the largest message accepted, in bytes.
+        write_timeout: seconds a write to a client may stay blocked (the client is not reading)
+            before the connection is closed.
+        inter_message_delay: seconds to pause after each message sent (0 = none); some old clients
+            need one message per read.
+    """
+
+    idle_timeout: float = 0.0
+    max_connections: int = 20_000
+    outbox_size: int = 256
+    max_message_size: int = 64 * 1024
+    write_timeout: float = 30.0
+    inter_message_delay: float = 0.0
+
+
+@attrs.frozen
+class ProtocolOptions:
+    """Choices where Avaya's documents and real servers disagree.
+
+    Attributes:
+        require_headset: AGTAvailWork needs a connected headset (E28896), as on a real system.
+        pending_replies: commands answered with ``P 0 S28833`` before their final ``R`` in addition to
+            those the PC logs show with one (e.g. ``AGTFinishedItem`` for clients written against the
+            C# emulators).
+        encoding: the single-byte encoding of data segments.
+    """
+
+    require_headset: bool = True
+    pending_replies: frozenset[str] = frozenset()
+    encoding: str = "latin-1"
+
+
+@attrs.frozen
+class SiteConfig:
+    """Everything the server is configured with.
+
+    Attributes:
+        source: the file the configuration came from, or ``"<demo>"``.
+        data_dir: where the server keeps its files (the demo's self-signed certificate, later the database).
+    """
+
+    source: str
+    jobs: tuple[JobConfig, ...]
+    agents: tuple[AgentConfig, ...]
+    calling_lists: tuple[CallingListConfig, ...] = ()
+    listeners: ListenerConfig = ListenerConfig()
+    tls: TlsConfig = TlsConfig()
+    limits: SessionLimits = SessionLimits()
+    throttle: LogonThrottleConfig = LogonThrottleConfig()
+    protocol: ProtocolOptions = ProtocolOptions()
+    data_dir: Path = Path("data")

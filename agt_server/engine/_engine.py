@@ -1,0 +1,186 @@
+"""The engine: every agent session's state machine, and the jobs they work.
+
+Theory of operation
+-------------------
+The engine is pure and deterministic.  The shell feeds it inputs (``Connected``, ``Received``,
+``Disconnected``) with the current time and carries out the effects it returns (``Send``, ``Close``,
+``AgentEvent``).  It never awaits, never reads a clock and never touches a socket, so every behaviour
+can be tested by calling :meth:`Engine.handle` with messages and reading the effects.
+
+A command goes through the same gate every time, in this order:
+
+1. a message that is not a command (type ``C``) gets ``E70001``;
+2. an unknown keyword gets ``E28865,<keyword>``;
+3. a wrong number of arguments gets ``E70000`` (extra *empty* trailing arguments are ignored, as real
+   clients send them);
+4. anything but ``AGTLogon`` before logon gets ``E28924``;
+5. the command's handler checks its own preconditions, raising :class:`CommandRejected` with the
+   documented E-code, or does its work and replies.
+
+Handlers live in ``_agent_commands.py``; this module holds the state they work on.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from agt_server.config import AgentConfig, CallingListConfig, SiteConfig
+from agt_server.protocol import COMMANDS, ErrorCode, Message, MessageType
+
+from ._agent_commands import HANDLERS, CommandCall
+from ._errors import CommandRejected
+from ._events import AgentEvent, Close, Connected, Disconnected, Effect, Expel, Input, Received, Send
+from ._jobs import Job, JobState
+from ._session import AgentState, Session
+
+__all__ = ["Engine"]
+
+#: Process ids the sessions write into their headers: numeric, constant per session, at most 6 digits.
+_FIRST_PROCESS_ID = 1000
+_LAST_PROCESS_ID = 999_999
+
+
+@attrs.define(eq=False)
+class Engine:
+    """All agent sessions and jobs of one server.
+
+    Create it with :meth:`from_config`; then call :meth:`handle` for every input.
+    """
+
+    config: SiteConfig
+    jobs: dict[str, Job]
+    agents: dict[str, AgentConfig]
+    calling_lists: dict[str, CallingListConfig]
+    sessions: dict[int, Session] = attrs.Factory(dict)
+    #: the session each logged-on agent is using, by agent name
+    online: dict[str, Session] = attrs.Factory(dict)
+    _next_process_id: int = _FIRST_PROCESS_ID
+
+    @classmethod
+    def from_config(cls, config: SiteConfig) -> Engine:
+        """An engine with the configured jobs (running or inactive as configured) and agents."""
+        return cls(
+            config=config,
+            jobs={
+                job.name: Job(job, JobState.RUNNING if job.start_running else JobState.INACTIVE)
+                for job in config.jobs
+            },
+            agents={agent.name: agent for agent in config.agents},
+            calling_lists={calling_list.name: calling_list for calling_list in config.calling_lists},
+        )
+
+    def handle(self, event: Input, now: float) -> list[Effect]:
+        """Process one input at time ``now`` (seconds, any monotonic origin) and return the effects."""
+        effects: list[Effect] = []
+        match event:
+            case Connected(conn=conn, peer=peer):
+                self._connect(conn, peer, effects)
+            case Received(conn=conn, message=message, credentials_ok=credentials_ok):
+                session = self.sessions.get(conn)
+                if session is not None and not session.closing:
+                    self._receive(session, message, credentials_ok, now, effects)
+            case Disconnected(conn=conn, reason=reason):
+                session = self.sessions.pop(conn, None)
+                if session is not None:
+                    self.log_off(session, reason, effects)
+            case Expel(conn=conn, reason=reason):
+                session = self.sessions.get(conn)
+                if session is not None and not session.closing:
+                    notice = Message(
+                        "AGTSystemError",
+                        MessageType.NOTIFICATION,
+                        ("1", f"{ErrorCode.E28921.value},{reason}"),
+                        process_id=session.process_id,
+                    )
+                    effects.append(Send(conn, notice))
+                    self.close_session(session, reason, effects)
+        return effects
+
+    def tick(self, now: float) -> list[Effect]:
+        """Run whatever is due at ``now``; nothing is timed yet."""
+        del now
+        return []
+
+    def next_deadline(self) -> float | None:
+        """When :meth:`tick` next has work, or ``None``."""
+        return None
+
+    # -- sessions ------------------------------------------------------------------------------
+
+    def _connect(self, conn: int, peer: str, effects: list[Effect]) -> None:
+        process_id = str(self._next_process_id)
+        self._next_process_id = (
+            _FIRST_PROCESS_ID if self._next_process_id >= _LAST_PROCESS_ID else self._next_process_id + 1
+        )
+        self.sessions[conn] = Session(conn=conn, process_id=process_id, peer=peer)
+        greeting = Message("AGTSTART", MessageType.NOTIFICATION, ("0", "AGENT_STARTUP"), process_id=process_id)
+        effects.append(Send(conn, greeting))
+
+    def _receive(
+        self, session: Session, message: Message, credentials_ok: bool | None, now: float, effects: list[Effect]
+    ) -> None:
+        call = CommandCall(self, session, message, now, effects, credentials_ok)
+        try:
+            args = self._admit(session, message)
+            call.pending_wanted = COMMANDS[message.keyword].pending or (
+                message.keyword in self.config.protocol.pending_replies
+            )
+            HANDLERS[message.keyword](call, args)
+        except CommandRejected as rejection:
+            call.reply(MessageType.RESPONSE, *rejection.segments)
+
+    def _admit(self, session: Session, message: Message) -> tuple[str, ...]:
+        """The checks every command passes before its handler runs; returns its arguments."""
+        spec = COMMANDS.get(message.keyword)
+        if message.type is not MessageType.COMMAND:
+            raise CommandRejected(ErrorCode.E70001, "message type must be C")
+        if spec is None:
+            raise CommandRejected(ErrorCode.E28865, message.keyword)
+        args = list(message.segments)
+        while len(args) > spec.max_args and args and not args[-1]:
+            args.pop()
+        if not spec.min_args <= len(args) <= spec.max_args:
+            expected = str(spec.min_args) if spec.min_args == spec.max_args else f"{spec.min_args}-{spec.max_args}"
+            raise CommandRejected(ErrorCode.E70000, f"{message.keyword} takes {expected} arguments")
+        if session.agent is None and message.keyword != "AGTLogon":
+            raise CommandRejected(ErrorCode.E28924)
+        return tuple(args)
+
+    def log_off(self, session: Session, reason: str, effects: list[Effect]) -> None:
+        """Take ``session``'s agent off its job and out of the online table (logoff or lost connection)."""
+        if session.agent is None:
+            return
+        name = session.agent.name
+        if self.online.get(name) is session:
+            del self.online[name]
+        session.clear_job()
+        session.agent = None
+        effects.append(AgentEvent("logged_off", name, session.conn, detail=reason))
+
+    def close_session(self, session: Session, reason: str, effects: list[Effect]) -> None:
+        """Log ``session`` off and close its connection after what was already sent."""
+        self.log_off(session, reason, effects)
+        session.closing = True
+        effects.append(Close(session.conn, reason))
+
+    def state_changed(self, session: Session, effects: list[Effect], detail: str = "") -> None:
+        """Record that ``session``'s agent state or job changed."""
+        if session.agent is not None:
+            effects.append(
+                AgentEvent(
+                    "state_changed",
+                    session.agent.name,
+                    session.conn,
+                    state=session.state.value,
+                    job=session.job,
+                    detail=detail,
+                )
+            )
+
+    def agents_working(self, job_name: str) -> int:
+        """How many agents are available for work (or working) on ``job_name``."""
+        return sum(
+            1
+            for session in self.online.values()
+            if session.job == job_name and session.state not in (AgentState.IDLE, AgentState.ATTACHED)
+        )

@@ -1,0 +1,107 @@
+"""One connection's logical state: who is logged on and where the agent stands.
+
+The state model is the PC Agent API's (reference §2).  ``AgentState`` is what AGTListState reports;
+the headset is an orthogonal sub-state; the rest are flags that commands check.
+"""
+
+from __future__ import annotations
+
+import enum
+
+import attrs
+
+from agt_server.config import AgentConfig
+from agt_server.protocol import WorkClass
+
+__all__ = ["AgentState", "HeadsetState", "ListType", "Session"]
+
+
+class AgentState(enum.Enum):
+    """Where a logged-on agent stands, with the code AGTListState reports for it."""
+
+    IDLE = "S70004"  #: logged on, no job attached
+    ATTACHED = "S70003"  #: job attached, not available for work
+    AVAILABLE = "S70002"  #: joined the job (AGTAvailWork), not ready for the next record
+    READY = "S70001"  #: waiting for the next record (AGTReadyNextItem)
+    ON_RECORD = "S70000"  #: working a record or on a call
+
+
+#: States in which the agent is available for work on its job.
+WORKING_STATES = frozenset({AgentState.AVAILABLE, AgentState.READY, AgentState.ON_RECORD})
+
+
+class HeadsetState(enum.Enum):
+    """The headset sub-state (AGTReserveHeadset → AGTConnHeadset → AGTDisconnHeadset → AGTFreeHeadset)."""
+
+    NONE = "none"  #: no headset reserved
+    RESERVED = "reserved"  #: reserved, not connected
+    CONNECTED = "connected"  #: connected: the agent can take calls
+    DISCONNECTED = "disconnected"  #: disconnected, still reserved
+
+
+class ListType(enum.StrEnum):
+    """Which calling list a field command is about."""
+
+    INBOUND = "I"  #: the inbound list of an inbound or blend job
+    OUTBOUND = "O"  #: the outbound list of an outbound, blend or managed job
+
+
+@attrs.define(eq=False)
+class Session:
+    """The logical state of one connection (identity object, mutated by the engine only).
+
+    Attributes:
+        conn: the shell's connection id.
+        process_id: the number this session writes in every header's process-id field.
+        peer: the client's address, for logs.
+        agent: the logged-on agent's configuration, ``None`` before logon.
+        state: the agent state (meaningful once logged on).
+        job: the attached job's name.
+        work_class: the work class in force (AGTSetWorkClass; default outbound).
+        headset: the headset sub-state; ``headset_id`` the reserved id.
+        key_fields: the key field chosen per list type (AGTSetNotifyKeyField).
+        data_fields: the fields sent with each call, per list type, in the order chosen.
+        units: the units selected on a unit-work-list job.
+        no_further_work_invoke: the invoke id of an AGTNoFurtherWork whose final reply is deferred.
+        tenant: the tenant selected (AGTSetTenant or ``Tenant\\Agent`` at logon).
+        logging_io: AGTLogIoStart is in force.
+        closing: AGTLogoff succeeded; nothing more is processed.
+    """
+
+    conn: int
+    process_id: str
+    peer: str
+    agent: AgentConfig | None = None
+    state: AgentState = AgentState.IDLE
+    job: str | None = None
+    work_class: WorkClass = WorkClass.OUTBOUND
+    headset: HeadsetState = HeadsetState.NONE
+    headset_id: str | None = None
+    key_fields: dict[ListType, str] = attrs.Factory(dict)
+    data_fields: dict[ListType, list[str]] = attrs.Factory(dict)
+    units: tuple[str, ...] = ()
+    no_further_work_invoke: str | None = None
+    tenant: str | None = None
+    logging_io: bool = False
+    closing: bool = False
+
+    @property
+    def agent_name(self) -> str | None:
+        """The logged-on agent's name, or ``None``."""
+        return self.agent.name if self.agent else None
+
+    @property
+    def state_code(self) -> str:
+        """What AGTListState reports: ``S70004`` or ``S7000x,<job>``."""
+        if self.job is None:
+            return self.state.value
+        return f"{self.state.value},{self.job}"
+
+    def clear_job(self) -> None:
+        """Forget everything tied to the attached job (AGTDetachJob clears these)."""
+        self.job = None
+        self.state = AgentState.IDLE
+        self.key_fields.clear()
+        self.data_fields.clear()
+        self.units = ()
+        self.no_further_work_invoke = None

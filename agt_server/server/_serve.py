@@ -1,0 +1,122 @@
+"""The server: listeners for the wire, TLS and tty framings around one engine driver."""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+from pathlib import Path
+
+import attrs
+import structlog
+import trio
+
+from agt_server.config import SiteConfig
+from agt_server.engine import Engine, Expel
+from agt_server.protocol import TtyCodec, WireCodec
+
+from ._auth import LogonGate, LogonThrottle
+from ._connection import ConnectionHandler, Listener
+from ._driver import EngineDriver
+from ._tls import demo_certificate, server_ssl_context
+
+__all__ = ["AgentServer", "BoundPorts"]
+
+log = structlog.get_logger("agt_server.server")
+
+#: Pending connections the kernel may queue per listener; a load test's connect storm needs many
+#: (with a backlog of 100, 1,000 simultaneous connects take seconds of SYN retries).
+_BACKLOG = 4096
+#: How long sessions get, at shutdown, to receive their notice before the connections are cut.
+_SHUTDOWN_GRACE = 2.0
+
+
+@attrs.frozen
+class BoundPorts:
+    """The ports the server listens on (``None`` for a disabled listener)."""
+
+    host: str
+    agent: int | None
+    tls: int | None
+    tty: int | None
+
+    def to_json(self) -> str:
+        """The ports as a JSON object, as ``--port-file`` writes them."""
+        return json.dumps(attrs.asdict(self))
+
+
+@attrs.define(eq=False)
+class AgentServer:
+    """One agt_server: the engine, its driver and the agent listeners.
+
+    Start it with ``ports = await nursery.start(server.serve)``; stop it with :meth:`shutdown` (clean:
+    every session is told and closed) or by cancelling the nursery.
+    """
+
+    config: SiteConfig
+    driver: EngineDriver = attrs.field(init=False)
+    gate: LogonGate = attrs.field(init=False)
+    _stopped: trio.Event = attrs.field(factory=trio.Event, init=False)
+
+    def __attrs_post_init__(self) -> None:
+        self.driver = EngineDriver(Engine.from_config(self.config), self.config.limits.outbox_size)
+        self.gate = LogonGate(
+            {agent.name: agent.password_hash for agent in self.config.agents},
+            LogonThrottle(self.config.throttle),
+        )
+
+    async def serve(self, *, task_status: trio.TaskStatus[BoundPorts] = trio.TASK_STATUS_IGNORED) -> None:
+        """Listen and serve until :meth:`shutdown` or cancellation; reports the bound ports once listening."""
+        listeners = self.config.listeners
+        async with trio.open_nursery() as nursery:
+            bound: dict[str, int | None] = {}
+            for name, port, listener in self._listener_kinds():
+                if port is None:
+                    bound[name] = None
+                    continue
+                sockets = await trio.open_tcp_listeners(port, host=listeners.host, backlog=_BACKLOG)
+                bound[name] = sockets[0].socket.getsockname()[1]
+                handler = ConnectionHandler(
+                    self.driver,
+                    self.gate,
+                    listener,
+                    max_connections=self.config.limits.max_connections,
+                    idle_timeout=self.config.limits.idle_timeout,
+                    write_timeout=self.config.limits.write_timeout,
+                    inter_message_delay=self.config.limits.inter_message_delay,
+                    outbox_size=self.config.limits.outbox_size,
+                )
+                nursery.start_soon(partial(trio.serve_listeners, handler, sockets))
+                log.info("listening", listener=name, address=f"{listeners.host}:{bound[name]}")
+            nursery.start_soon(self.driver.run_timers)
+            task_status.started(BoundPorts(listeners.host, bound["wire"], bound["tls"], bound["tty"]))
+            await self._stopped.wait()
+            nursery.cancel_scope.cancel()
+
+    async def shutdown(self, reason: str = "server shutting down") -> None:
+        """Tell every session ``AGTSystemError E28921,<reason>``, give them a moment to read it, then stop."""
+        log.info("shutting_down", sessions=len(self.driver.connections))
+        for conn in list(self.driver.connections):
+            self.driver.dispatch(Expel(conn, reason))
+        with trio.move_on_after(_SHUTDOWN_GRACE):
+            while self.driver.connections:
+                await trio.sleep(0.01)
+        self._stopped.set()
+
+    def _listener_kinds(self) -> list[tuple[str, int | None, Listener]]:
+        listeners, encoding = self.config.listeners, self.config.protocol.encoding
+        max_size = self.config.limits.max_message_size
+        wire = partial(WireCodec, encoding=encoding, max_message_size=max_size)
+        tty = partial(TtyCodec, encoding=encoding, max_message_size=max_size)
+        tls_context = None
+        if listeners.tls_port is not None:
+            tls = self.config.tls
+            if tls.certificate is not None and tls.key is not None:
+                certificate, key = tls.certificate, tls.key
+            else:
+                certificate, key = demo_certificate(Path(self.config.data_dir) / "tls", listeners.host)
+            tls_context = server_ssl_context(tls, certificate, key)
+        return [
+            ("wire", listeners.agent_port, Listener("wire", wire)),
+            ("tls", listeners.tls_port, Listener("tls", wire, tls_context)),
+            ("tty", listeners.tty_port, Listener("tty", tty)),
+        ]

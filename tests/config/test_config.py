@@ -1,0 +1,626 @@
+"""Tests for the site configuration: the TOML loader, its error messages, the example and the demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from agt_server.config import (
+    AgentConfig,
+    CallingListConfig,
+    CompletionKey,
+    ConfigError,
+    FieldSpec,
+    FieldType,
+    JobConfig,
+    ListenerConfig,
+    LogonThrottleConfig,
+    PasswordVerifier,
+    ProtocolOptions,
+    SessionLimits,
+    SiteConfig,
+    TlsConfig,
+    demo_config,
+    hash_password,
+    load_config,
+    verify_password,
+)
+from agt_server.protocol import JobType, WorkClass
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+HASH = hash_password("pw", cost=1)
+LIST = '[[calling_lists]]\nname = "l1"\nfields = [{ name = "A", length = 5 }]\n'
+JOB = '[[jobs]]\nname = "J1"\ntype = "O"\noutbound_list = "l1"\n'
+AGENT = f'[[agents]]\nname = "a1"\npassword_hash = "{HASH}"\n'
+MINIMAL = LIST + JOB + AGENT
+
+
+def write(tmp_path: Path, text: str, name: str = "site.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def load_error(path: Path) -> str:
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    return str(info.value)
+
+
+@pytest.fixture(scope="module")
+def site() -> SiteConfig:
+    return load_config(EXAMPLES / "site.toml")
+
+
+class TestExampleSite:
+    def test_top_level(self, site: SiteConfig) -> None:
+        """The example's source and data_dir are the file and a "data" folder beside it."""
+        assert site.source == str(EXAMPLES / "site.toml")
+        assert site.data_dir == EXAMPLES / "data"
+
+    def test_sections(self, site: SiteConfig) -> None:
+        """The example's listener, TLS, limit, throttle and protocol sections load as written."""
+        assert site.listeners == ListenerConfig(host="127.0.0.1", agent_port=22700, tls_port=22701, tty_port=None)
+        assert site.tls == TlsConfig(require_client_certificate=False, minimum_version="TLSv1.2")
+        assert site.limits == SessionLimits(
+            idle_timeout=0, max_connections=1000, outbox_size=256, max_message_size=65536, inter_message_delay=0
+        )
+        assert site.throttle == LogonThrottleConfig(max_failures=5, window=60, lockout=30)
+        assert site.protocol == ProtocolOptions(
+            require_headset=True, pending_replies=frozenset({"AGTFinishedItem"}), encoding="latin-1"
+        )
+
+    def test_calling_lists(self, site: SiteConfig) -> None:
+        """The example's accounts list reads examples/accounts.csv; the others are generated."""
+        accounts, leads, inbound = site.calling_lists
+        assert accounts == CallingListConfig(
+            name="accounts",
+            fields=(
+                FieldSpec("ACCTNUM", 16, FieldType.NUMERIC),
+                FieldSpec("NAME", 26, FieldType.CHARACTER),
+                FieldSpec("PHONE1", 10, FieldType.NUMERIC),
+                FieldSpec("PHONE2", 10, FieldType.NUMERIC),
+                FieldSpec("BALANCE", 10, FieldType.CURRENCY),
+                FieldSpec("CITY", 20, FieldType.CHARACTER),
+                FieldSpec("DUEDATE", 10, FieldType.DATE),
+            ),
+            csv_path=EXAMPLES / "accounts.csv",
+        )
+        assert (leads.name, leads.csv_path, leads.generated_records) == ("leads", None, 500)
+        assert (inbound.name, inbound.csv_path, inbound.generated_records) == ("inbound_calls", None, 100)
+
+    def test_accounts_csv_matches_the_list(self, site: SiteConfig) -> None:
+        """examples/accounts.csv has a header naming the list's fields and ten records."""
+        accounts = site.calling_lists[0]
+        assert accounts.csv_path is not None
+        header, *rows = accounts.csv_path.read_text(encoding="utf-8").splitlines()
+        assert [field.name for field in accounts.fields] == header.split(",")
+        assert len(rows) == 10
+        assert all(len(row.split(",")) == len(accounts.fields) for row in rows)
+
+    def test_jobs(self, site: SiteConfig) -> None:
+        """The example's first job uses every job key; the others show each job type."""
+        assert site.jobs[0] == JobConfig(
+            name="CMP1",
+            type=JobType.OUTBOUND,
+            priority=7,
+            min_agents=2,
+            max_agents=10,
+            required_skills=frozenset({"collections"}),
+            linked_job="CMP2",
+            outbound_list="accounts",
+            keys=(
+                CompletionKey(20, "SALE", "sale"),
+                CompletionKey(21, "NO SALE", "no_sale"),
+                CompletionKey(22, "CALL BACK", "call_back"),
+                CompletionKey(98, "AGENT RECALL", "agent_recall"),
+            ),
+            units=(),
+            start_running=True,
+        )
+        assert [(job.name, job.type) for job in site.jobs] == [
+            ("CMP1", JobType.OUTBOUND),
+            ("CMP2", JobType.OUTBOUND),
+            ("UNITS1", JobType.OUTBOUND),
+            ("INBOUND1", JobType.INBOUND),
+            ("BLEND1", JobType.BLEND),
+            ("PREVIEW1", JobType.MANAGED),
+        ]
+        assert not site.jobs[1].start_running
+        assert site.jobs[2].units == ("EAST", "WEST")
+        assert (site.jobs[4].outbound_list, site.jobs[4].inbound_list) == ("leads", "inbound_calls")
+
+    def test_agents(self, site: SiteConfig) -> None:
+        """The example's agents load with their skills, work classes and groups, and agentN's password is agentN."""
+        agent1, agent2, agent3 = site.agents
+        assert agent1 == AgentConfig(
+            name="agent1",
+            password_hash=agent1.password_hash,
+            skills=frozenset({"collections", "spanish"}),
+            work_classes=frozenset(WorkClass),
+            group="team-a",
+        )
+        assert agent2.work_classes == frozenset({WorkClass.OUTBOUND, WorkClass.MANAGED})
+        assert (agent3.group, agent3.work_classes) == ("team-b", frozenset({WorkClass.INBOUND, WorkClass.BLEND}))
+        for agent in site.agents:
+            assert agent.password_hash.startswith("scrypt$14$8$1$")
+            assert verify_password(agent.password_hash, agent.name)
+
+    def test_every_key_appears(self) -> None:
+        """Every key the loader knows appears in the example, as a setting or a commented-out line."""
+        text = (EXAMPLES / "site.toml").read_text(encoding="utf-8")
+        keys = [
+            "data_dir", "[listeners]", "host", "agent_port", "tls_port", "tty_port",
+            "[tls]", "certificate", "key", "client_ca", "require_client_certificate", "minimum_version",
+            "[limits]", "idle_timeout", "max_connections", "outbox_size", "max_message_size", "inter_message_delay",
+            "[throttle]", "max_failures", "window", "lockout",
+            "[protocol]", "require_headset", "pending_replies", "encoding",
+            "[[calling_lists]]", "fields", "length", "type", "csv", "generated_records",
+            "[[jobs]]", "priority", "min_agents", "max_agents", "required_skills", "linked_job", "outbound_list",
+            "inbound_list", "keys", "code", "description", "label", "units", "start_running",
+            "[[agents]]", "password_hash", "skills", "work_classes", "group",
+        ]  # fmt: skip
+        lines = [line.lstrip("# ") for line in text.splitlines()]
+        missing = [key for key in keys if not any(line.startswith(key) or f" {key} =" in line for line in lines)]
+        assert missing == []
+
+
+class TestDemoConfig:
+    def test_jobs(self) -> None:
+        """The demo runs CMP1-CMP4 (outbound; priorities 5, 5, 3, 7) plus an inbound, a blend and a managed job."""
+        site = demo_config()
+        assert [(job.name, job.type, job.priority) for job in site.jobs] == [
+            ("CMP1", JobType.OUTBOUND, 5),
+            ("CMP2", JobType.OUTBOUND, 5),
+            ("CMP3", JobType.OUTBOUND, 3),
+            ("CMP4", JobType.OUTBOUND, 7),
+            ("INBOUND1", JobType.INBOUND, 5),
+            ("BLEND1", JobType.BLEND, 5),
+            ("PREVIEW1", JobType.MANAGED, 5),
+        ]
+        assert all(job.start_running and job.max_agents is None and job.min_agents == 0 for job in site.jobs)
+
+    def test_completion_keys(self) -> None:
+        """Every demo job offers the seven completion keys with snake-case labels."""
+        expected = (
+            CompletionKey(20, "SALE", "sale"),
+            CompletionKey(21, "NO SALE", "no_sale"),
+            CompletionKey(22, "CALL BACK", "call_back"),
+            CompletionKey(23, "WRONG PARTY", "wrong_party"),
+            CompletionKey(24, "NOT INTERESTED", "not_interested"),
+            CompletionKey(93, "SOLD", "sold"),
+            CompletionKey(98, "AGENT RECALL", "agent_recall"),
+        )
+        assert all(job.keys == expected for job in demo_config().jobs)
+
+    def test_calling_lists(self) -> None:
+        """Each dialing job has its own generated list of 200 records; inbound and blend share inbound_calls."""
+        site = demo_config()
+        lists = {calling_list.name: calling_list for calling_list in site.calling_lists}
+        assert len(lists) == len(site.calling_lists)
+        assert {job.name: (job.outbound_list, job.inbound_list) for job in site.jobs} == {
+            "CMP1": ("cmp1_list", None),
+            "CMP2": ("cmp2_list", None),
+            "CMP3": ("cmp3_list", None),
+            "CMP4": ("cmp4_list", None),
+            "INBOUND1": (None, "inbound_calls"),
+            "BLEND1": ("blend1_list", "inbound_calls"),
+            "PREVIEW1": ("preview1_list", None),
+        }
+        assert set(lists) == {
+            "cmp1_list", "cmp2_list", "cmp3_list", "cmp4_list", "blend1_list", "preview1_list", "inbound_calls"
+        }  # fmt: skip
+        for calling_list in site.calling_lists:
+            assert (calling_list.csv_path, calling_list.generated_records) == (None, 200)
+            assert [(field.name, field.length, field.type) for field in calling_list.fields] == [
+                ("ACCTNUM", 16, "N"),
+                ("NAME", 26, "C"),
+                ("PHONE1", 10, "N"),
+                ("PHONE2", 10, "N"),
+                ("BALANCE", 10, "$"),
+                ("CITY", 20, "C"),
+                ("DUEDATE", 10, "D"),
+            ]
+
+    def test_agents(self) -> None:
+        """The demo has agent1-agent20 with every work class, agent1-10 in team-a and agent11-20 in team-b."""
+        agents = demo_config().agents
+        assert [agent.name for agent in agents] == [f"agent{number}" for number in range(1, 21)]
+        assert all(agent.work_classes == frozenset(WorkClass) for agent in agents)
+        assert [agent.group for agent in agents] == ["team-a"] * 10 + ["team-b"] * 10
+
+    @pytest.mark.parametrize("number", [1, 7, 20])
+    def test_password_is_the_agent_name(self, number: int) -> None:
+        """agentN's password is "agentN" and nothing else."""
+        agent = demo_config().agents[number - 1]
+        assert verify_password(agent.password_hash, f"agent{number}")
+        assert not verify_password(agent.password_hash, "agent")
+        assert PasswordVerifier().verify(agent.password_hash, agent.name)
+
+    def test_hashes_are_cheap_and_computed_once(self) -> None:
+        """The demo's hashes use cost 10 and are shared by every demo configuration of the process."""
+        first, second = demo_config(), demo_config(Path("/elsewhere"))
+        assert first.agents is second.agents
+        assert all(agent.password_hash.startswith("scrypt$10$8$1$") for agent in first.agents)
+        assert len({agent.password_hash for agent in first.agents}) == 20
+
+    def test_listeners_and_data_dir(self) -> None:
+        """The demo listens on 127.0.0.1 ports 22700-22702 and keeps its files in data_dir (default "data")."""
+        site = demo_config()
+        assert site.listeners == ListenerConfig(host="127.0.0.1", agent_port=22700, tls_port=22701, tty_port=22702)
+        assert (site.source, site.data_dir) == ("<demo>", Path("data"))
+        assert demo_config(Path("/tmp/x")).data_dir == Path("/tmp/x")
+        assert site.tls == TlsConfig()
+
+    def test_demo_as_toml_loads_the_same(self, tmp_path: Path) -> None:
+        """The demo obeys the loader's rules: written out as TOML it loads back to the same jobs, lists and agents."""
+        site = demo_config()
+        parts = []
+        for calling_list in site.calling_lists:
+            fields = ", ".join(
+                f'{{ name = "{field.name}", length = {field.length}, type = "{field.type}" }}'
+                for field in calling_list.fields
+            )
+            parts.append(
+                f'[[calling_lists]]\nname = "{calling_list.name}"\nfields = [{fields}]\n'
+                f"generated_records = {calling_list.generated_records}\n"
+            )
+        for job in site.jobs:
+            keys = ", ".join(
+                f'{{ code = {key.code}, description = "{key.description}", label = "{key.label}" }}' for key in job.keys
+            )
+            lists = "".join(
+                f'{name} = "{value}"\n'
+                for name, value in (("outbound_list", job.outbound_list), ("inbound_list", job.inbound_list))
+                if value is not None
+            )
+            parts.append(
+                f'[[jobs]]\nname = "{job.name}"\ntype = "{job.type}"\npriority = {job.priority}\n'
+                f"{lists}keys = [{keys}]\n"
+            )
+        for agent in site.agents:
+            parts.append(
+                f'[[agents]]\nname = "{agent.name}"\npassword_hash = "{agent.password_hash}"\ngroup = "{agent.group}"\n'
+            )
+        loaded = load_config(write(tmp_path, "\n".join(parts)))
+        assert (site.jobs, site.calling_lists, site.agents) == (loaded.jobs, loaded.calling_lists, loaded.agents)
+
+
+class TestLoadConfig:
+    def test_minimal(self, tmp_path: Path) -> None:
+        """A file with one list, one job and one agent loads, and everything else takes the models' defaults."""
+        path = write(tmp_path, MINIMAL)
+        assert load_config(path) == SiteConfig(
+            source=str(path),
+            jobs=(JobConfig(name="J1", type=JobType.OUTBOUND, outbound_list="l1"),),
+            agents=(AgentConfig(name="a1", password_hash=HASH),),
+            calling_lists=(CallingListConfig(name="l1", fields=(FieldSpec("A", 5),)),),
+            data_dir=tmp_path / "data",
+        )
+
+    def test_relative_paths_follow_the_file(self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Relative paths are taken from the config file's folder, not from the working directory."""
+        (tmp_path / "conf").mkdir()
+        write(
+            tmp_path / "conf",
+            'data_dir = "state"\n[tls]\ncertificate = "tls/server.pem"\nkey = "tls/server.key"\n'
+            'client_ca = "../ca.pem"\n'
+            + LIST.replace('name = "l1"', 'name = "l1"\ncsv = "lists/l1.csv"')
+            + JOB
+            + AGENT,
+        )
+        monkeypatch.chdir(tmp_path)
+        site = load_config(Path("conf/site.toml"))
+        assert site.source == "conf/site.toml"
+        assert site.data_dir == tmp_path / "conf" / "state"
+        assert site.tls.certificate == tmp_path / "conf" / "tls" / "server.pem"
+        assert site.tls.key == tmp_path / "conf" / "tls" / "server.key"
+        assert site.tls.client_ca == tmp_path / "conf" / ".." / "ca.pem"
+        assert site.calling_lists[0].csv_path == tmp_path / "conf" / "lists" / "l1.csv"
+
+    def test_absolute_paths_are_kept(self, tmp_path: Path) -> None:
+        """An absolute path is used as written."""
+        site = load_config(write(tmp_path, 'data_dir = "/var/lib/agt"\n' + MINIMAL))
+        assert site.data_dir == Path("/var/lib/agt")
+
+    def test_ports(self, tmp_path: Path) -> None:
+        """ "off" disables a listener, and port 0 (any free port) may be used by several listeners."""
+        site = load_config(
+            write(tmp_path, '[listeners]\nhost = "0.0.0.0"\nagent_port = 0\ntls_port = 0\ntty_port = "off"\n' + MINIMAL)
+        )
+        assert site.listeners == ListenerConfig(host="0.0.0.0", agent_port=0, tls_port=0, tty_port=None)
+
+    def test_numbers_accept_integers_and_floats(self, tmp_path: Path) -> None:
+        """Durations may be written as integers or floats and come back as floats."""
+        site = load_config(
+            write(
+                tmp_path,
+                "[limits]\nidle_timeout = 30\ninter_message_delay = 0.25\n[throttle]\nwindow = 0.5\n" + MINIMAL,
+            )
+        )
+        assert (site.limits.idle_timeout, site.limits.inter_message_delay, site.throttle.window) == (30.0, 0.25, 0.5)
+        assert isinstance(site.limits.idle_timeout, float)
+
+    @pytest.mark.parametrize("encoding", ["latin-1", "cp1252", "cp437", "iso8859-15"])
+    def test_single_byte_encodings(self, tmp_path: Path, encoding: str) -> None:
+        """Single-byte encodings are accepted and kept as written."""
+        site = load_config(write(tmp_path, f'[protocol]\nencoding = "{encoding}"\n' + MINIMAL))
+        assert site.protocol.encoding == encoding
+
+    def test_job_options(self, tmp_path: Path) -> None:
+        """A job may link to a job defined after it, and max_agents may equal min_agents."""
+        text = LIST + JOB.replace('type = "O"', 'type = "O"\nlinked_job = "J2"\nmin_agents = 3\nmax_agents = 3')
+        text += JOB.replace("J1", "J2") + AGENT
+        site = load_config(write(tmp_path, text))
+        assert (site.jobs[0].linked_job, site.jobs[0].min_agents, site.jobs[0].max_agents) == ("J2", 3, 3)
+        assert site.jobs[1].max_agents is None
+
+    def test_work_classes_subset(self, tmp_path: Path) -> None:
+        """An agent's work_classes are the ones listed, duplicates collapsed."""
+        text = LIST + JOB + AGENT + 'work_classes = ["I", "B", "I"]\nskills = ["x", "y"]\n'
+        agent = load_config(write(tmp_path, text)).agents[0]
+        assert agent.work_classes == frozenset({WorkClass.INBOUND, WorkClass.BLEND})
+        assert agent.skills == frozenset({"x", "y"})
+
+
+# Each case: a whole file, and the message after "<file>: ".
+BAD_FILES = [
+    # top level
+    ("foo = 1\n" + MINIMAL, "unknown key 'foo'"),
+    ("data_dir = 5\n" + MINIMAL, "data_dir: must be a string, got 5"),
+    ('data_dir = ""\n' + MINIMAL, "data_dir: must not be empty"),
+    ("listeners = 5\n" + MINIMAL, "listeners: must be a table, got 5"),
+    ("tls = [1]\n" + MINIMAL, "tls: must be a table, got an array"),
+    (LIST + AGENT, "jobs: at least one job is required ([[jobs]])"),
+    ("jobs = []\n" + LIST + AGENT, "jobs: at least one job is required ([[jobs]])"),
+    (LIST + JOB, "agents: at least one agent is required ([[agents]])"),
+    ("jobs = 3\n" + LIST + AGENT, "jobs: must be an array of tables, got 3"),
+    ("jobs = [1]\n" + LIST + AGENT, "jobs[0]: must be a table, got 1"),
+    ("agents = [{}, 'x']\n" + LIST + JOB, "agents[1]: must be a table, got 'x'"),
+    # listeners
+    ('[listeners]\nhots = "x"\n' + MINIMAL, "listeners: unknown key 'hots'"),
+    ('[listeners]\nhost = ""\n' + MINIMAL, "listeners.host: must not be empty"),
+    ("[listeners]\nhost = 1\n" + MINIMAL, "listeners.host: must be a string, got 1"),
+    ("[listeners]\nagent_port = 70000\n" + MINIMAL,
+     'listeners.agent_port: must be a port number from 0 to 65535 or "off", got 70000'),
+    ("[listeners]\ntls_port = -1\n" + MINIMAL,
+     'listeners.tls_port: must be a port number from 0 to 65535 or "off", got -1'),
+    ('[listeners]\ntty_port = "on"\n' + MINIMAL,
+     "listeners.tty_port: must be a port number from 0 to 65535 or \"off\", got 'on'"),
+    ("[listeners]\nagent_port = true\n" + MINIMAL,
+     'listeners.agent_port: must be a port number from 0 to 65535 or "off", got true'),
+    ("[listeners]\nagent_port = 2.5\n" + MINIMAL,
+     'listeners.agent_port: must be a port number from 0 to 65535 or "off", got 2.5'),
+    ("[listeners]\ntls_port = 22700\n" + MINIMAL,
+     "listeners.tls_port: port 22700 is already used by listeners.agent_port"),
+    ("[listeners]\nagent_port = 9000\ntty_port = 9000\n" + MINIMAL,
+     "listeners.tty_port: port 9000 is already used by listeners.agent_port"),
+    # tls
+    ('[tls]\ncertificate = "c.pem"\n' + MINIMAL, "tls.key: required when certificate is given"),
+    ('[tls]\nkey = "k.pem"\n' + MINIMAL, "tls.certificate: required when key is given"),
+    ("[tls]\nrequire_client_certificate = true\n" + MINIMAL,
+     "tls.require_client_certificate: needs client_ca, the CA bundle to verify client certificates with"),
+    ('[tls]\nrequire_client_certificate = "yes"\n' + MINIMAL,
+     "tls.require_client_certificate: must be true or false, got 'yes'"),
+    ('[tls]\nminimum_version = "TLSv1.4"\n' + MINIMAL,
+     "tls.minimum_version: must be one of 'TLSv1', 'TLSv1.1', 'TLSv1.2' or 'TLSv1.3', got 'TLSv1.4'"),
+    ("[tls]\nminimum_version = 1.2\n" + MINIMAL,
+     "tls.minimum_version: must be one of 'TLSv1', 'TLSv1.1', 'TLSv1.2' or 'TLSv1.3', got 1.2"),
+    ('[tls]\ncertificate = ""\n' + MINIMAL, "tls.certificate: must not be empty"),
+    ("[tls]\nclient_ca = 3\n" + MINIMAL, "tls.client_ca: must be a string, got 3"),
+    ('[tls]\nciphers = "HIGH"\n' + MINIMAL, "tls: unknown key 'ciphers'"),
+    # limits
+    ("[limits]\nidle_timeout = -1\n" + MINIMAL, "limits.idle_timeout: must be a number of at least 0, got -1"),
+    ('[limits]\nidle_timeout = "5"\n' + MINIMAL, "limits.idle_timeout: must be a number of at least 0, got '5'"),
+    ("[limits]\nidle_timeout = nan\n" + MINIMAL, "limits.idle_timeout: must be a number of at least 0, got nan"),
+    ("[limits]\nidle_timeout = inf\n" + MINIMAL, "limits.idle_timeout: must be a number of at least 0, got inf"),
+    ("[limits]\nidle_timeout = false\n" + MINIMAL, "limits.idle_timeout: must be a number of at least 0, got false"),
+    ("[limits]\nmax_connections = 0\n" + MINIMAL, "limits.max_connections: must be an integer of at least 1, got 0"),
+    ("[limits]\noutbox_size = 1.5\n" + MINIMAL, "limits.outbox_size: must be an integer of at least 1, got 1.5"),
+    ("[limits]\nmax_message_size = 255\n" + MINIMAL,
+     "limits.max_message_size: must be an integer from 256 to 16777216, got 255"),
+    ("[limits]\nmax_message_size = 16777217\n" + MINIMAL,
+     "limits.max_message_size: must be an integer from 256 to 16777216, got 16777217"),
+    ("[limits]\ninter_message_delay = -0.5\n" + MINIMAL,
+     "limits.inter_message_delay: must be a number of at least 0, got -0.5"),
+    ("[limits]\nidle_timout = 5\n" + MINIMAL, "limits: unknown key 'idle_timout'"),
+    # throttle
+    ("[throttle]\nmax_failures = 0\n" + MINIMAL, "throttle.max_failures: must be an integer of at least 1, got 0"),
+    ("[throttle]\nwindow = 0\n" + MINIMAL, "throttle.window: must be a number greater than 0, got 0"),
+    ("[throttle]\nwindow = 0.0\n" + MINIMAL, "throttle.window: must be a number greater than 0, got 0"),
+    ("[throttle]\nlockout = -1\n" + MINIMAL, "throttle.lockout: must be a number of at least 0, got -1"),
+    # protocol
+    ("[protocol]\nrequire_headset = 1\n" + MINIMAL, "protocol.require_headset: must be true or false, got 1"),
+    ('[protocol]\npending_replies = "AGTFinishedItem"\n' + MINIMAL,
+     "protocol.pending_replies: must be an array, got 'AGTFinishedItem'"),
+    ('[protocol]\npending_replies = ["FinishedItem"]\n' + MINIMAL,
+     "protocol.pending_replies[0]: must be an AGT command keyword such as 'AGTFinishedItem', got 'FinishedItem'"),
+    ('[protocol]\npending_replies = ["AGTFinishedItem", "AGT Logon"]\n' + MINIMAL,
+     "protocol.pending_replies[1]: must be an AGT command keyword such as 'AGTFinishedItem', got 'AGT Logon'"),
+    ('[protocol]\npending_replies = ["AGTThisKeywordIsTooLong"]\n' + MINIMAL,
+     "protocol.pending_replies[0]: must be an AGT command keyword such as 'AGTFinishedItem', "
+     "got 'AGTThisKeywordIsTooLong'"),
+    ('[protocol]\npending_replies = ["AGTFinishedItem", 3]\n' + MINIMAL,
+     "protocol.pending_replies[1]: must be a string, got 3"),
+    *[
+        (f'[protocol]\nencoding = "{name}"\n' + MINIMAL,
+         f"protocol.encoding: must be a single-byte text encoding such as 'latin-1' or 'cp1252', got '{name}'")
+        for name in ("utf-8", "ascii", "utf-16", "no-such-codec", "hex", "rot13", "")
+    ],
+    ("[protocol]\nencoding = 1\n" + MINIMAL, "protocol.encoding: must be a string, got 1"),
+    # calling lists
+    ("[[calling_lists]]\nfields = []\n" + JOB + AGENT, "calling_lists[0]: missing required key 'name'"),
+    ('[[calling_lists]]\nname = "l1"\n' + JOB + AGENT, "calling_lists[0]: missing required key 'fields'"),
+    ('[[calling_lists]]\nname = "l1"\nfields = []\n' + JOB + AGENT,
+     "calling_lists[0].fields: must have at least one field"),
+    ('[[calling_lists]]\nname = "l1"\nfields = "A"\n' + JOB + AGENT,
+     "calling_lists[0].fields: must be an array of tables, got 'A'"),
+    ('[[calling_lists]]\nname = "l1"\nfields = ["A"]\n' + JOB + AGENT,
+     "calling_lists[0].fields[0]: must be a table, got 'A'"),
+    ('[[calling_lists]]\nname = "l1"\nfields = [{ name = "A" }]\n' + JOB + AGENT,
+     "calling_lists[0].fields[0]: missing required key 'length'"),
+    ('[[calling_lists]]\nname = "l1"\nfields = [{ name = "A", lenght = 5 }]\n' + JOB + AGENT,
+     "calling_lists[0].fields[0]: unknown key 'lenght'"),
+    ('[[calling_lists]]\nname = "l1"\nfields = [{ name = "A", length = 0 }]\n' + JOB + AGENT,
+     "calling_lists[0].fields[0].length: must be an integer from 1 to 255, got 0"),
+    ('[[calling_lists]]\nname = "l1"\nfields = [{ name = "A", length = 256 }]\n' + JOB + AGENT,
+     "calling_lists[0].fields[0].length: must be an integer from 1 to 255, got 256"),
+    ('[[calling_lists]]\nname = "l1"\nfields = [{ name = "A", length = 5, type = "X" }]\n' + JOB + AGENT,
+     "calling_lists[0].fields[0].type: must be one of 'C', 'N', '$', 'D' or 'T', got 'X'"),
+    ('[[calling_lists]]\nname = "l1"\nfields = [{ name = "A", length = 5 }, { name = "B B", length = 5 }]\n'
+     + JOB + AGENT,
+     "calling_lists[0].fields[1].name: must not contain spaces, got 'B B'"),
+    ('[[calling_lists]]\nname = "l1"\nfields = [{ name = "ABCDEFGHIJKLMNOPQRST", length = 5 }]\n' + JOB + AGENT,
+     "calling_lists[0].fields[0].name: must be at most 19 characters, got 'ABCDEFGHIJKLMNOPQRST' (20)"),
+    ('[[calling_lists]]\nname = "l1"\nfields = [{ name = "A", length = 5 }, { name = "A", length = 3 }]\n'
+     + JOB + AGENT,
+     "calling_lists[0].fields[1].name: duplicate field name 'A' (first at calling_lists[0].fields[0].name)"),
+    (LIST + LIST + JOB + AGENT,
+     "calling_lists[1].name: duplicate calling list name 'l1' (first at calling_lists[0].name)"),
+    (LIST + 'csv = "l1.csv"\ngenerated_records = 10\n' + JOB + AGENT,
+     "calling_lists[0].generated_records: cannot be combined with csv (records come from one or the other)"),
+    (LIST + "generated_records = -1\n" + JOB + AGENT,
+     "calling_lists[0].generated_records: must be an integer from 0 to 1000000, got -1"),
+    (LIST + "generated_records = 1000001\n" + JOB + AGENT,
+     "calling_lists[0].generated_records: must be an integer from 0 to 1000000, got 1000001"),
+    (LIST + "csv = 5\n" + JOB + AGENT, "calling_lists[0].csv: must be a string, got 5"),
+    (LIST + 'cvs = "l1.csv"\n' + JOB + AGENT, "calling_lists[0]: unknown key 'cvs'"),
+    # jobs
+    (LIST + JOB + "priorty = 5\n" + AGENT, "jobs[0]: unknown key 'priorty'"),
+    (LIST + '[[jobs]]\ntype = "O"\noutbound_list = "l1"\n' + AGENT, "jobs[0]: missing required key 'name'"),
+    (LIST + '[[jobs]]\nname = "J1"\noutbound_list = "l1"\n' + AGENT, "jobs[0]: missing required key 'type'"),
+    (LIST + JOB.replace('"J1"', '"CAMPAIGN_NUMBER_0001"') + AGENT,
+     "jobs[0].name: must be at most 19 characters, got 'CAMPAIGN_NUMBER_0001' (20)"),
+    (LIST + JOB.replace('"J1"', '"MY JOB"') + AGENT, "jobs[0].name: must not contain spaces, got 'MY JOB'"),
+    (LIST + JOB.replace('"J1"', '"A,B"') + AGENT, "jobs[0].name: must not contain commas, got 'A,B'"),
+    (LIST + JOB.replace('"J1"', '"CAMPAÑA"') + AGENT, "jobs[0].name: must be printable ASCII, got 'CAMPAÑA'"),
+    (LIST + JOB.replace('"J1"', '"A\\tB"') + AGENT, "jobs[0].name: must be printable ASCII, got 'A\\tB'"),
+    (LIST + JOB.replace('"J1"', '""') + AGENT, "jobs[0].name: must not be empty"),
+    (LIST + JOB.replace('"J1"', "7") + AGENT, "jobs[0].name: must be a string, got 7"),
+    (LIST + JOB.replace('"O"', '"X"') + AGENT, "jobs[0].type: must be one of 'O', 'I', 'B' or 'M', got 'X'"),
+    (LIST + JOB.replace('"O"', '"o"') + AGENT, "jobs[0].type: must be one of 'O', 'I', 'B' or 'M', got 'o'"),
+    (LIST + JOB + "priority = 12\n" + AGENT, "jobs[0].priority: must be an integer from 1 to 10, got 12"),
+    (LIST + JOB + "priority = 0\n" + AGENT, "jobs[0].priority: must be an integer from 1 to 10, got 0"),
+    (LIST + JOB + 'priority = "high"\n' + AGENT, "jobs[0].priority: must be an integer from 1 to 10, got 'high'"),
+    (LIST + JOB + "priority = true\n" + AGENT, "jobs[0].priority: must be an integer from 1 to 10, got true"),
+    (LIST + JOB + JOB.replace("J1", "J2") + "priority = 12\n" + AGENT,
+     "jobs[1].priority: must be an integer from 1 to 10, got 12"),
+    (LIST + JOB + "min_agents = -1\n" + AGENT, "jobs[0].min_agents: must be an integer of at least 0, got -1"),
+    (LIST + JOB + "min_agents = 3\nmax_agents = 2\n" + AGENT,
+     "jobs[0].max_agents: must be at least min_agents (3), got 2"),
+    (LIST + JOB + "max_agents = -1\n" + AGENT, "jobs[0].max_agents: must be an integer of at least 0, got -1"),
+    (LIST + JOB + 'required_skills = "a"\n' + AGENT, "jobs[0].required_skills: must be an array, got 'a'"),
+    (LIST + JOB + 'required_skills = ["a", ""]\n' + AGENT, "jobs[0].required_skills[1]: must not be empty"),
+    (LIST + JOB + 'required_skills = ["a", 2]\n' + AGENT, "jobs[0].required_skills[1]: must be a string, got 2"),
+    (LIST + JOB + 'linked_job = "J1"\n' + AGENT, "jobs[0].linked_job: a job cannot link to itself ('J1')"),
+    (LIST + JOB + 'linked_job = "NOPE"\n' + AGENT, "jobs[0].linked_job: no job named 'NOPE'"),
+    (LIST + JOB + "linked_job = 3\n" + AGENT, "jobs[0].linked_job: must be a string, got 3"),
+    (LIST + '[[jobs]]\nname = "J1"\ntype = "O"\n' + AGENT,
+     "jobs[0].outbound_list: required for an outbound job (type 'O')"),
+    (LIST + '[[jobs]]\nname = "J1"\ntype = "M"\n' + AGENT,
+     "jobs[0].outbound_list: required for a managed job (type 'M')"),
+    (LIST + '[[jobs]]\nname = "J1"\ntype = "B"\noutbound_list = "l1"\n' + AGENT,
+     "jobs[0].inbound_list: required for a blend job (type 'B')"),
+    (LIST + '[[jobs]]\nname = "J1"\ntype = "I"\n' + AGENT,
+     "jobs[0].inbound_list: required for an inbound job (type 'I')"),
+    (LIST + '[[jobs]]\nname = "J1"\ntype = "I"\noutbound_list = "l1"\ninbound_list = "l1"\n' + AGENT,
+     "jobs[0].outbound_list: not used by an inbound job (type 'I')"),
+    (LIST + JOB + 'inbound_list = "l1"\n' + AGENT, "jobs[0].inbound_list: not used by an outbound job (type 'O')"),
+    (LIST + JOB.replace('outbound_list = "l1"', 'outbound_list = "nope"') + AGENT,
+     "jobs[0].outbound_list: no calling list named 'nope'"),
+    (LIST + '[[jobs]]\nname = "J1"\ntype = "I"\ninbound_list = "nope"\n' + AGENT,
+     "jobs[0].inbound_list: no calling list named 'nope'"),
+    (LIST + JOB + 'keys = [{ code = 201, description = "X" }]\n' + AGENT,
+     "jobs[0].keys[0].code: must be an integer from 0 to 200, got 201"),
+    (LIST + JOB + 'keys = [{ code = -1, description = "X" }]\n' + AGENT,
+     "jobs[0].keys[0].code: must be an integer from 0 to 200, got -1"),
+    (LIST + JOB + 'keys = [{ code = "20", description = "X" }]\n' + AGENT,
+     "jobs[0].keys[0].code: must be an integer from 0 to 200, got '20'"),
+    (LIST + JOB + 'keys = [{ description = "X" }]\n' + AGENT, "jobs[0].keys[0]: missing required key 'code'"),
+    (LIST + JOB + "keys = [{ code = 20 }]\n" + AGENT, "jobs[0].keys[0]: missing required key 'description'"),
+    (LIST + JOB + 'keys = [{ code = 20, description = "" }]\n' + AGENT,
+     "jobs[0].keys[0].description: must not be empty"),
+    (LIST + JOB + 'keys = [{ code = 20, description = "A" }, { code = 21, description = "NO, SALE" }]\n' + AGENT,
+     "jobs[0].keys[1].description: must not contain commas, got 'NO, SALE'"),
+    (LIST + JOB + 'keys = [{ code = 20, description = "SALE", label = "a,b" }]\n' + AGENT,
+     "jobs[0].keys[0].label: must not contain commas, got 'a,b'"),
+    (LIST + JOB + 'keys = [{ code = 20, description = "SALE", label = 1 }]\n' + AGENT,
+     "jobs[0].keys[0].label: must be a string, got 1"),
+    (LIST + JOB + 'keys = [{ code = 20, description = "A" }, { code = 20, description = "B" }]\n' + AGENT,
+     "jobs[0].keys[1].code: duplicate completion code '20' (first at jobs[0].keys[0].code)"),
+    (LIST + JOB + 'keys = [{ code = 20, descr = "A" }]\n' + AGENT, "jobs[0].keys[0]: unknown key 'descr'"),
+    (LIST + JOB + 'keys = { code = 20, description = "A" }\n' + AGENT,
+     "jobs[0].keys: must be an array of tables, got a table"),
+    (LIST + JOB + "units = [1]\n" + AGENT, "jobs[0].units[0]: must be a string, got 1"),
+    (LIST + JOB + 'start_running = "yes"\n' + AGENT, "jobs[0].start_running: must be true or false, got 'yes'"),
+    (LIST + JOB + JOB + AGENT, "jobs[1].name: duplicate job name 'J1' (first at jobs[0].name)"),
+    # agents
+    (LIST + JOB + '[[agents]]\nname = "a1"\n', "agents[0]: missing required key 'password_hash'"),
+    (LIST + JOB + f'[[agents]]\npassword_hash = "{HASH}"\n', "agents[0]: missing required key 'name'"),
+    (LIST + JOB + '[[agents]]\nname = "a1"\npassword_hash = "secret"\n',
+     "agents[0].password_hash: not a password hash: expected 'scrypt$<cost>$<r>$<p>$<salt>$<key>' "
+     "as `agt-server hash-password` prints it"),
+    (LIST + JOB + '[[agents]]\nname = "a1"\npassword_hash = "scrypt$99$8$1$c2FsdHNhbHQ=$a2V5a2V5a2V5a2V5a2V5a2V5"\n',
+     "agents[0].password_hash: password hash cost must be an integer from 1 to 20"),
+    (LIST + JOB + '[[agents]]\nname = "a1"\npassword_hash = 5\n', "agents[0].password_hash: must be a string, got 5"),
+    (LIST + JOB + AGENT + 'pasword = "x"\n', "agents[0]: unknown key 'pasword'"),
+    (LIST + JOB + AGENT.replace('"a1"', '"agent one"'), "agents[0].name: must not contain spaces, got 'agent one'"),
+    (LIST + JOB + AGENT.replace('"a1"', '"agent,1"'), "agents[0].name: must not contain commas, got 'agent,1'"),
+    (LIST + JOB + AGENT.replace('"a1"', '"agent_number_0000001"'),
+     "agents[0].name: must be at most 19 characters, got 'agent_number_0000001' (20)"),
+    (LIST + JOB + AGENT + AGENT, "agents[1].name: duplicate agent name 'a1' (first at agents[0].name)"),
+    (LIST + JOB + AGENT + "work_classes = []\n", "agents[0].work_classes: must list at least one work class"),
+    (LIST + JOB + AGENT + 'work_classes = ["O", "X"]\n',
+     "agents[0].work_classes[1]: must be one of 'O', 'I', 'B', 'P' or 'M', got 'X'"),
+    (LIST + JOB + AGENT + 'work_classes = "O"\n', "agents[0].work_classes: must be an array, got 'O'"),
+    (LIST + JOB + AGENT + 'group = ""\n', "agents[0].group: must not be empty"),
+    (LIST + JOB + AGENT + "group = 1\n", "agents[0].group: must be a string, got 1"),
+    (LIST + JOB + AGENT + 'skills = [""]\n', "agents[0].skills[0]: must not be empty"),
+]  # fmt: skip
+
+
+class TestLoadConfigErrors:
+    @pytest.mark.parametrize(("text", "message"), BAD_FILES, ids=[message for _, message in BAD_FILES])
+    def test_rule(self, tmp_path: Path, text: str, message: str) -> None:
+        """Each broken rule fails with one message naming the file, the key path and the problem."""
+        path = write(tmp_path, text)
+        assert load_error(path) == f"{path}: {message}"
+
+    def test_error_hides_the_traceback_chain(self, tmp_path: Path) -> None:
+        """A ConfigError carries no chained exception, so printing it shows only the message."""
+        with pytest.raises(ConfigError) as info:
+            load_config(write(tmp_path, "[limits]\nmax_connections = 0\n" + MINIMAL))
+        assert info.value.__cause__ is None
+        assert info.value.__suppress_context__
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        """A missing file is reported as unreadable, with the operating system's reason."""
+        path = tmp_path / "nope.toml"
+        assert load_error(path) == f"{path}: cannot read: No such file or directory"
+
+    def test_directory(self, tmp_path: Path) -> None:
+        """A directory given as the file is reported as unreadable."""
+        assert load_error(tmp_path) == f"{tmp_path}: cannot read: Is a directory"
+
+    def test_syntax_error(self, tmp_path: Path) -> None:
+        """A TOML syntax error names the file, then the line and column, then tomllib's message."""
+        path = write(tmp_path, 'data_dir = "data"\n\n[limits]\nmax connections = 5\n')
+        assert load_error(path) == f"{path}: line 4, column 5: Expected '=' after a key in a key/value pair"
+
+    def test_syntax_error_at_end(self, tmp_path: Path) -> None:
+        """A syntax error found at the end of the file says so instead of giving a position."""
+        path = write(tmp_path, "data_dir =")
+        assert load_error(path) == f"{path}: at end of file: Invalid value"
+
+    def test_duplicate_table(self, tmp_path: Path) -> None:
+        """Declaring a table twice is a syntax error with its position."""
+        path = write(tmp_path, "[limits]\n[limits]\n")
+        assert load_error(path) == f"{path}: line 2, column 8: Cannot declare ('limits',) twice"
+
+    def test_not_utf8(self, tmp_path: Path) -> None:
+        """A file that is not UTF-8 is reported with the line of the first bad byte."""
+        path = tmp_path / "site.toml"
+        path.write_bytes(b'data_dir = "data"\n# caf\xe9\n')
+        assert load_error(path) == f"{path}: line 2: not valid UTF-8 (byte 0xe9)"
