@@ -74,12 +74,10 @@ RECEIVE_SIZE = 65536
 #: How long a graceful close (the TLS close_notify) may take before the stream is closed forcefully.
 CLOSE_TIMEOUT = 1.0
 
-#: The wire keywords of the POM preferred-job commands (project design, agt-protocol.md §7.2).  The
-#: names POM documents, ``AGTSetPreferredJobList`` and ``AGTGetPreferredJobList``, are 22 characters
-#: long and cannot fit the 20-character keyword field; a fixed-width header can only ever carry their
-#: first 20 characters, so that is what is sent.
-SET_PREFERRED_JOB_LIST = "AGTSetPreferredJobList"[:20]
-GET_PREFERRED_JOB_LIST = "AGTGetPreferredJobList"[:20]
+#: The POM preferred-job commands (project design, protocol_spec.md §10).  Their names are 22
+#: characters long; the codec writes the first 20 into the keyword field and reads either form back.
+SET_PREFERRED_JOB_LIST = "AGTSetPreferredJobList"
+GET_PREFERRED_JOB_LIST = "AGTGetPreferredJobList"
 
 _GREETING_KEYWORD = "AGTSTART"
 _GREETING_SEGMENTS = ("0", "AGENT_STARTUP")
@@ -391,19 +389,13 @@ class AgtClient:
     # -- POM preferred campaigns (project design, not Avaya's: see agt-protocol.md §7.2) -----------
 
     async def set_preferred_job_list(self, jobs: Sequence[str]) -> Reply:
-        """AGTSetPreferredJobList: the agent's preferred jobs, one per segment; an empty list clears it.
-
-        Sent with the keyword :data:`SET_PREFERRED_JOB_LIST` (the name cut to the 20-character field).
-        """
+        """AGTSetPreferredJobList: the agent's preferred jobs, one per segment; an empty list clears it."""
         if isinstance(jobs, str):
             raise TypeError("jobs must be a sequence of job names, not one string")
         return await self.command(SET_PREFERRED_JOB_LIST, *jobs)
 
     async def get_preferred_job_list(self) -> list[JobListing]:
-        """AGTGetPreferredJobList: the agent's preferred jobs as ``<Type>,<Name>,<Status>`` records.
-
-        Sent with the keyword :data:`GET_PREFERRED_JOB_LIST` (the name cut to the 20-character field).
-        """
+        """AGTGetPreferredJobList: the agent's preferred jobs as ``<Type>,<Name>,<Status>`` records."""
         return parse_job_listings(await self.command(GET_PREFERRED_JOB_LIST))
 
     # -- typical sequences (agt-protocol.md §2.4) ------------------------------------------------

@@ -7,6 +7,7 @@ from ._demo import demo_config
 from ._load import ConfigError, load_config
 from ._models import (
     AgentConfig,
+    AssignmentConfig,
     CallingListConfig,
     CompletionKey,
     FieldSpec,
@@ -23,6 +24,7 @@ from ._passwords import PasswordVerifier, check_hash_format, hash_password, veri
 
 __all__ = [
     "AgentConfig",
+    "AssignmentConfig",
     "CallingListConfig",
     "CompletionKey",
     "ConfigError",

@@ -27,6 +27,7 @@ from agt_server.protocol import JobType, WorkClass
 
 from ._models import (
     AgentConfig,
+    AssignmentConfig,
     CallingListConfig,
     CompletionKey,
     FieldSpec,
@@ -69,7 +70,18 @@ _DEFAULT_TLS = TlsConfig()
 _DEFAULT_JOB = JobConfig(name="", type=JobType.OUTBOUND)
 _DEFAULT_AGENT = AgentConfig(name="", password_hash="")
 
-_TOP_KEYS = ("data_dir", "listeners", "tls", "limits", "throttle", "protocol", "calling_lists", "jobs", "agents")
+_TOP_KEYS = (
+    "data_dir",
+    "listeners",
+    "tls",
+    "limits",
+    "throttle",
+    "protocol",
+    "assignment",
+    "calling_lists",
+    "jobs",
+    "agents",
+)
 
 
 class ConfigError(Exception):
@@ -347,6 +359,7 @@ def _read_site(document: Mapping[str, object], source: str, base: Path) -> SiteC
     )
     throttle = _read_throttle(top.table("throttle", ("max_failures", "window", "lockout")))
     protocol = _read_protocol(top.table("protocol", ("require_headset", "pending_replies", "encoding")))
+    assignment = _read_assignment(top.table("assignment", ("dwell_time", "rebalance_interval")))
 
     list_names: dict[str, str] = {}
     calling_lists = []
@@ -409,6 +422,7 @@ def _read_site(document: Mapping[str, object], source: str, base: Path) -> SiteC
         limits=limits,
         throttle=throttle,
         protocol=protocol,
+        assignment=assignment,
         data_dir=data_dir,
     )
 
@@ -472,7 +486,7 @@ def _read_limits(table: _Table) -> SessionLimits:
         max_message_size=table.integer(
             "max_message_size", defaults.max_message_size, MIN_MESSAGE_SIZE, MAX_MESSAGE_SIZE_LIMIT
         ),
-        write_timeout=table.number("write_timeout", defaults.write_timeout, 0.001),
+        write_timeout=table.number("write_timeout", defaults.write_timeout, 0, allow_low=False),
         inter_message_delay=table.number("inter_message_delay", defaults.inter_message_delay, 0),
     )
 
@@ -484,6 +498,14 @@ def _read_throttle(table: _Table) -> LogonThrottleConfig:
         # A zero window would count no failure at all; a zero lockout is allowed and means "no lockout".
         window=table.number("window", defaults.window, 0, allow_low=False),
         lockout=table.number("lockout", defaults.lockout, 0),
+    )
+
+
+def _read_assignment(table: _Table) -> AssignmentConfig:
+    defaults = AssignmentConfig()
+    return AssignmentConfig(
+        dwell_time=table.number("dwell_time", defaults.dwell_time, 0),
+        rebalance_interval=table.number("rebalance_interval", defaults.rebalance_interval, 0),
     )
 
 

@@ -16,6 +16,7 @@ from agt_server.protocol import JobType, WorkClass
 
 __all__ = [
     "AgentConfig",
+    "AssignmentConfig",
     "CallingListConfig",
     "CompletionKey",
     "FieldSpec",
@@ -208,6 +209,21 @@ class ProtocolOptions:
 
 
 @attrs.frozen
+class AssignmentConfig:
+    """How the server balances agents between their preferred campaigns.
+
+    Attributes:
+        dwell_time: seconds an agent stays on a job it was given before balancing may move it again
+            (a job that stops being one of its candidates moves it at once).
+        rebalance_interval: the least number of seconds between two full rebalances; in between, agents
+            that need a job get one at once and fairness is restored at the next rebalance.
+    """
+
+    dwell_time: float = 30.0
+    rebalance_interval: float = 1.0
+
+
+@attrs.frozen
 class SiteConfig:
     """Everything the server is configured with.
 
@@ -225,4 +241,5 @@ class SiteConfig:
     limits: SessionLimits = SessionLimits()
     throttle: LogonThrottleConfig = LogonThrottleConfig()
     protocol: ProtocolOptions = ProtocolOptions()
+    assignment: AssignmentConfig = AssignmentConfig()
     data_dir: Path = Path("data")

@@ -3,30 +3,62 @@
 Time is passed in, effects are returned, nothing awaits.  Everything in ``__all__`` is its public API.
 """
 
+from ._allocation import AgentSlot, JobSlot, allocate
+from ._assignment import MoveReason
+from ._calls import Call, CallKind, Temporary
 from ._engine import Engine
 from ._errors import CommandRejected
-from ._events import AgentEvent, Close, Connected, Disconnected, Effect, Expel, Input, Received, Send
+from ._events import AgentEvent, Close, Connected, Disconnected, Effect, Expel, Input, JobEvent, Received, Send
 from ._jobs import Job, JobState, is_applicable, work_class_error
-from ._session import AgentState, HeadsetState, ListType, Session
+from ._session import AgentState, AssignmentMode, HeadsetState, ListType, Session
+from ._supervision import (
+    MAX_PREFERRED_JOBS,
+    CallbackDue,
+    ControlJob,
+    InboundCall,
+    JobAction,
+    MoveAgent,
+    OperationRefused,
+    SetPreferredJobs,
+    SupervisorInput,
+)
 
 __all__ = [
+    "MAX_PREFERRED_JOBS",
     "AgentEvent",
+    "AgentSlot",
     "AgentState",
+    "AssignmentMode",
+    "Call",
+    "CallKind",
+    "CallbackDue",
     "Close",
     "CommandRejected",
     "Connected",
+    "ControlJob",
     "Disconnected",
     "Effect",
     "Engine",
     "Expel",
     "HeadsetState",
+    "InboundCall",
     "Input",
     "Job",
+    "JobAction",
+    "JobEvent",
+    "JobSlot",
     "JobState",
     "ListType",
+    "MoveAgent",
+    "MoveReason",
+    "OperationRefused",
     "Received",
     "Send",
     "Session",
+    "SetPreferredJobs",
+    "SupervisorInput",
+    "Temporary",
+    "allocate",
     "is_applicable",
     "work_class_error",
 ]

@@ -25,11 +25,13 @@ from agt_server.protocol import ErrorCode, JobType, Message, MessageType, WorkCl
 from ._errors import CommandRejected
 from ._events import AgentEvent, Effect, Send
 from ._jobs import Job, is_applicable, work_class_error
-from ._session import WORKING_STATES, AgentState, HeadsetState, ListType, Session
+from ._session import WORKING_STATES, AgentState, AssignmentMode, HeadsetState, ListType, Session
+from ._supervision import set_preferred, validate_preferred
 
 if TYPE_CHECKING:
     from agt_server.config import CallingListConfig, FieldSpec
 
+    from ._calls import Call
     from ._engine import Engine
 
 __all__ = ["HANDLERS", "CommandCall"]
@@ -119,9 +121,17 @@ class CommandCall:
         raise CommandRejected(ErrorCode.E28894, field_name)
 
     def open_line(self) -> None:
-        """Commands that need a telephone line: ``E28885`` off a job, ``E28866`` without a call."""
+        """Commands that need a telephone line: ``E28885`` off a job, ``E28866`` without a connected call."""
         self.attached_job()
-        raise CommandRejected(ErrorCode.E28866)
+        if self.session.call is None or not self.session.line_open:
+            raise CommandRejected(ErrorCode.E28866)
+
+    def open_record(self, missing: ErrorCode = ErrorCode.E28912) -> Call:
+        """The record being worked; ``missing`` (default ``E28912``) when there is none."""
+        call = self.session.call
+        if call is None:
+            raise CommandRejected(missing)
+        return call
 
 
 Handler = Callable[[CommandCall, tuple[str, ...]], None]
@@ -260,7 +270,14 @@ def _attach_job(call: CommandCall, args: tuple[str, ...]) -> None:
         raise CommandRejected(ErrorCode.E28890, name)
     if not job.running:
         raise CommandRejected(ErrorCode.E28804, name)
-    session.job, session.state = job.name, AgentState.ATTACHED
+    if session.server_assigned:
+        # A server-assigned agent may choose its job itself: only a preferred one, and it stays there.
+        if session.preferred and name not in session.preferred:
+            raise CommandRejected(ErrorCode.E28890, f"{name} is not a preferred job")
+        call.engine.balancer.forget(session)
+        session.mode, session.pinned_job, session.moved_at = AssignmentMode.PINNED, name, call.now
+    call.engine.attach(session, job.name)
+    session.state = AgentState.ATTACHED
     call.engine.state_changed(session, call.effects, "attached")
     call.ok()
 
@@ -274,7 +291,11 @@ def _detach_job(call: CommandCall, args: tuple[str, ...]) -> None:
         raise CommandRejected(ErrorCode.E28915)
     if session.state in WORKING_STATES:
         raise CommandRejected(ErrorCode.E28914)
-    session.clear_job()
+    call.engine.detach(session)
+    if session.server_assigned:
+        # Detaching stops server assignment until the agent asks again (a list, or AGTAvailWork).
+        session.mode, session.pinned_job = AssignmentMode.MANUAL, None
+        call.engine.balancer.forget(session)
     call.engine.state_changed(session, call.effects, "detached")
     call.ok()
 
@@ -461,6 +482,9 @@ def _list_callback_format(call: CommandCall, args: tuple[str, ...]) -> None:
 @_handles("AGTAvailWork")
 def _avail_work(call: CommandCall, args: tuple[str, ...]) -> None:
     session, engine = call.session, call.engine
+    if session.job is None:
+        _ask_for_work(call)
+        return
     job = call.attached_job()
     if session.state in WORKING_STATES:
         raise CommandRejected(ErrorCode.E28895)
@@ -481,6 +505,39 @@ def _avail_work(call: CommandCall, args: tuple[str, ...]) -> None:
     call.ok()
 
 
+def _ask_for_work(call: CommandCall) -> None:
+    """AGTAvailWork without a job (POM): the server assigns the agent, available, to a candidate job."""
+    session, engine = call.session, call.engine
+    if engine.config.protocol.require_headset and session.headset is not HeadsetState.CONNECTED:
+        raise CommandRejected(ErrorCode.E28896)
+    call.pending()
+    if session.mode is AssignmentMode.MANUAL:
+        session.mode = AssignmentMode.SERVER
+    session.resume_state = AgentState.AVAILABLE
+    engine.balancer.touch(session)
+    call.ok()
+
+
+# -- POM preferred campaigns (our design: protocol_spec.md §10) -------------------------------
+
+
+@_handles("AGTSetPreferredJobList")
+def _set_preferred_job_list(call: CommandCall, args: tuple[str, ...]) -> None:
+    agent = call.session.agent
+    assert agent is not None
+    names = args
+    if len(args) == 1 and ("," in args[0] or "|" in args[0]):
+        names = tuple(args[0].replace("|", ",").split(","))
+    jobs = validate_preferred(call.engine, agent, [name.strip() for name in names])
+    set_preferred(call.engine, call.session, jobs, agent.name, call.effects)
+    call.ok()
+
+
+@_handles("AGTGetPreferredJobList")
+def _get_preferred_job_list(call: CommandCall, args: tuple[str, ...]) -> None:
+    call.data(call.engine.jobs[name].listing for name in call.session.preferred)
+
+
 # -- working ---------------------------------------------------------------------------------
 
 
@@ -498,21 +555,30 @@ def _ready_next_item(call: CommandCall, args: tuple[str, ...]) -> None:
         raise CommandRejected(ErrorCode.E28901)
     if call.engine.config.protocol.require_headset and session.headset is not HeadsetState.CONNECTED:
         raise CommandRejected(ErrorCode.E28896)
-    session.state = AgentState.READY
+    session.state, session.ready_since = AgentState.READY, call.now
     call.engine.state_changed(session, call.effects, "ready")
     call.ok()
+    call.engine.switchboard.agent_ready(session, call.now, call.effects)
 
 
 @_handles("AGTFinishedItem")
 def _finished_item(call: CommandCall, args: tuple[str, ...]) -> None:
-    call.attached_job()
-    # Without an open record there is nothing to finish; records arrive with the dialer.
-    raise CommandRejected(ErrorCode.E28919)
+    job = call.attached_job()
+    call.open_record(ErrorCode.E28919)
+    code = args[0].strip()
+    # Clients send completion codes with or without leading zeros ("019", "19").
+    if not code.isdigit() or (job.config.keys and int(code) not in {key.code for key in job.config.keys}):
+        raise CommandRejected(ErrorCode.E28947, code)
+    call.ok()
+    call.engine.switchboard.finish(call.session, call.now, call.effects)
 
 
 @_handles("AGTReleaseLine")
 def _release_line(call: CommandCall, args: tuple[str, ...]) -> None:
     call.open_line()
+    call.pending()
+    call.session.line_open = False
+    call.ok()
 
 
 @_handles("AGTNoFurtherWork")
@@ -554,6 +620,9 @@ def _managed(call: CommandCall, args: tuple[str, ...]) -> None:
 )
 def _line_command(call: CommandCall, args: tuple[str, ...]) -> None:
     call.open_line()
+    if call.message.keyword == "AGTGetHeadsetVol":
+        call.reply(MessageType.DATA, "0", "M00001", "4", "4")  # ear and mouth volume, 1-8
+    call.ok()
 
 
 @_handles("AGTManualCall", "AGTManualPhone")
@@ -562,6 +631,10 @@ def _manual_call(call: CommandCall, args: tuple[str, ...]) -> None:
     if not _PHONE_NUMBER.fullmatch(args[0]):
         raise CommandRejected(ErrorCode.E28843, "", args[0])
     call.open_line()
+    if call.message.keyword == "AGTManualPhone":
+        call.data((args[0],))
+    else:
+        call.ok()
 
 
 @_handles("AGTDialDigit")
@@ -570,6 +643,7 @@ def _dial_digit(call: CommandCall, args: tuple[str, ...]) -> None:
     if not _DTMF.fullmatch(args[0]):
         raise CommandRejected(ErrorCode.E28900, "", f"not a DTMF digit: {args[0]}")
     call.open_line()
+    call.ok()
 
 
 @_handles("AGTAdjustHeadset")
@@ -579,19 +653,39 @@ def _adjust_headset(call: CommandCall, args: tuple[str, ...]) -> None:
     if ear_or_mouth not in ("E", "M") or not volume.isdigit() or not 1 <= int(volume) <= 8:
         raise CommandRejected(ErrorCode.E28869)
     call.open_line()
+    call.ok()
 
 
-@_handles("AGTReadField", "AGTUpdateField")
-def _record_field(call: CommandCall, args: tuple[str, ...]) -> None:
+@_handles("AGTReadField")
+def _read_field(call: CommandCall, args: tuple[str, ...]) -> None:
     job = call.attached_job()
-    call.field(job, args[0], args[1])
-    raise CommandRejected(ErrorCode.E28912)
+    spec = call.field(job, args[0], args[1])
+    record = call.open_record()
+    value = record.value(spec.name) or ""
+    # Note the order: name, type, length, value (AGTListDataFields has name, length, type).
+    call.data((f"{spec.name},{spec.type.value},{spec.length},{value}",))
+
+
+@_handles("AGTUpdateField")
+def _update_field(call: CommandCall, args: tuple[str, ...]) -> None:
+    job = call.attached_job()
+    spec = call.field(job, args[0], args[1])
+    record = call.open_record()
+    value = args[2]
+    if len(value) > spec.length:
+        raise CommandRejected(ErrorCode.E28900, "", f"{spec.name} holds at most {spec.length} characters")
+    fields = tuple((name, value if name == spec.name else old) for name, old in record.fields)
+    if record.value(spec.name) is None:
+        fields += ((spec.name, value),)
+    call.session.call = attrs.evolve(record, fields=fields)
+    call.ok()
 
 
 @_handles("AGTDoNotCall")
 def _do_not_call(call: CommandCall, args: tuple[str, ...]) -> None:
     call.attached_job()
-    raise CommandRejected(ErrorCode.E28912)
+    call.open_record()
+    call.ok()
 
 
 @_handles("AGTSetCallback")
@@ -599,4 +693,6 @@ def _set_callback(call: CommandCall, args: tuple[str, ...]) -> None:
     job = call.attached_job()
     if job.type is JobType.INBOUND:
         raise CommandRejected(ErrorCode.E28868)
+    # Scheduling callbacks on records arrives with the dialer; until then there is no record to recall.
+    call.open_record(ErrorCode.E28866)
     raise CommandRejected(ErrorCode.E28866)

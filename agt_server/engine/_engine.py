@@ -1,11 +1,12 @@
-"""The engine: every agent session's state machine, and the jobs they work.
+"""The engine: every agent session's state machine, the jobs they work, and who works which job.
 
 Theory of operation
 -------------------
 The engine is pure and deterministic.  The shell feeds it inputs (``Connected``, ``Received``,
-``Disconnected``) with the current time and carries out the effects it returns (``Send``, ``Close``,
-``AgentEvent``).  It never awaits, never reads a clock and never touches a socket, so every behaviour
-can be tested by calling :meth:`Engine.handle` with messages and reading the effects.
+``Disconnected``, ``Expel`` from connections; supervisor inputs from the REST API) with the current
+time and carries out the effects it returns (``Send``, ``Close``, ``AgentEvent``, ``JobEvent``).  It
+never awaits, never reads a clock and never touches a socket, so every behaviour can be tested by
+calling :meth:`Engine.handle` and :meth:`Engine.tick` and reading the effects.
 
 A command goes through the same gate every time, in this order:
 
@@ -17,7 +18,11 @@ A command goes through the same gate every time, in this order:
 5. the command's handler checks its own preconditions, raising :class:`CommandRejected` with the
    documented E-code, or does its work and replies.
 
-Handlers live in ``_agent_commands.py``; this module holds the state they work on.
+After every input the balancer *settles* the agents it touched (see ``_assignment.py``); a full,
+fairness-restoring rebalance runs from :meth:`tick` when :meth:`next_deadline` says so.
+
+Handlers live in ``_agent_commands.py``, assignment in ``_assignment.py``, calls in ``_delivery.py``,
+supervisor operations in ``_supervision.py``; this module holds the state they work on.
 """
 
 from __future__ import annotations
@@ -28,10 +33,20 @@ from agt_server.config import AgentConfig, CallingListConfig, SiteConfig
 from agt_server.protocol import COMMANDS, ErrorCode, Message, MessageType
 
 from ._agent_commands import HANDLERS, CommandCall
+from ._assignment import Balancer
+from ._delivery import Switchboard
 from ._errors import CommandRejected
 from ._events import AgentEvent, Close, Connected, Disconnected, Effect, Expel, Input, Received, Send
 from ._jobs import Job, JobState
 from ._session import AgentState, Session
+from ._supervision import (
+    CallbackDue,
+    ControlJob,
+    InboundCall,
+    MoveAgent,
+    SetPreferredJobs,
+    supervise,
+)
 
 __all__ = ["Engine"]
 
@@ -44,7 +59,8 @@ _LAST_PROCESS_ID = 999_999
 class Engine:
     """All agent sessions and jobs of one server.
 
-    Create it with :meth:`from_config`; then call :meth:`handle` for every input.
+    Create it with :meth:`from_config`; then call :meth:`handle` for every input and :meth:`tick` when
+    :meth:`next_deadline` has passed.
     """
 
     config: SiteConfig
@@ -54,7 +70,16 @@ class Engine:
     sessions: dict[int, Session] = attrs.Factory(dict)
     #: the session each logged-on agent is using, by agent name
     online: dict[str, Session] = attrs.Factory(dict)
+    #: the connections of the agents attached to each job
+    attached: dict[str, set[int]] = attrs.field(init=False)
+    balancer: Balancer = attrs.field(init=False)
+    switchboard: Switchboard = attrs.field(init=False)
     _next_process_id: int = _FIRST_PROCESS_ID
+
+    def __attrs_post_init__(self) -> None:
+        self.attached = {name: set() for name in self.jobs}
+        self.balancer = Balancer(self)
+        self.switchboard = Switchboard(self)
 
     @classmethod
     def from_config(cls, config: SiteConfig) -> Engine:
@@ -69,8 +94,13 @@ class Engine:
             calling_lists={calling_list.name: calling_list for calling_list in config.calling_lists},
         )
 
-    def handle(self, event: Input, now: float) -> list[Effect]:
-        """Process one input at time ``now`` (seconds, any monotonic origin) and return the effects."""
+    def handle(self, event: Input | SetPreferredJobs | MoveAgent | ControlJob | CallbackDue | InboundCall,
+               now: float) -> list[Effect]:
+        """Process one input at time ``now`` (seconds, any monotonic origin) and return the effects.
+
+        Raises:
+            OperationRefused: a supervisor input that cannot be carried out (nothing was changed).
+        """
         effects: list[Effect] = []
         match event:
             case Connected(conn=conn, peer=peer):
@@ -94,16 +124,30 @@ class Engine:
                     )
                     effects.append(Send(conn, notice))
                     self.close_session(session, reason, effects)
+            case _:
+                supervise(self, event, now, effects)
+        self.balancer.settle(now, effects)
         return effects
 
     def tick(self, now: float) -> list[Effect]:
-        """Run whatever is due at ``now``; nothing is timed yet."""
-        del now
-        return []
+        """Run whatever is due at ``now``: the next full rebalance."""
+        effects: list[Effect] = []
+        due = self.balancer.next_deadline()
+        if due is not None and due <= now:
+            self.balancer.rebalance(now, effects)
+            self.balancer.settle(now, effects)
+        return effects
 
     def next_deadline(self) -> float | None:
         """When :meth:`tick` next has work, or ``None``."""
-        return None
+        return self.balancer.next_deadline()
+
+    def explain(self, agent: str) -> str:
+        """Why ``agent`` is on its job or idle, in words a supervisor understands."""
+        session = self.online.get(agent)
+        if session is None:
+            return f"{agent} is not logged on." if agent in self.agents else f"there is no agent {agent}."
+        return self.balancer.explain(session)
 
     # -- sessions ------------------------------------------------------------------------------
 
@@ -146,15 +190,35 @@ class Engine:
             raise CommandRejected(ErrorCode.E28924)
         return tuple(args)
 
+    def attach(self, session: Session, job: str) -> None:
+        """Put ``session`` on ``job`` (state is the caller's business)."""
+        session.job = job
+        self.attached[job].add(session.conn)
+
+    def detach(self, session: Session) -> None:
+        """Take ``session`` off its job, forgetting the job's set-up; a full job gains room."""
+        job = session.job
+        if job is None:
+            return
+        self.attached[job].discard(session.conn)
+        session.clear_job()
+        if self.jobs[job].config.max_agents is not None:
+            self.balancer.job_changed(job)
+
     def log_off(self, session: Session, reason: str, effects: list[Effect]) -> None:
-        """Take ``session``'s agent off its job and out of the online table (logoff or lost connection)."""
+        """Take ``session``'s agent off its job and out of the online table (logoff or lost connection).
+
+        Its preferred list goes with it (R11): logging on again starts without one.
+        """
         if session.agent is None:
             return
         name = session.agent.name
         if self.online.get(name) is session:
             del self.online[name]
-        session.clear_job()
+        self.balancer.forget(session)
+        self.detach(session)
         session.agent = None
+        session.preferred = ()
         effects.append(AgentEvent("logged_off", name, session.conn, detail=reason))
 
     def close_session(self, session: Session, reason: str, effects: list[Effect]) -> None:
@@ -179,8 +243,9 @@ class Engine:
 
     def agents_working(self, job_name: str) -> int:
         """How many agents are available for work (or working) on ``job_name``."""
+        sessions = self.sessions
         return sum(
             1
-            for session in self.online.values()
-            if session.job == job_name and session.state not in (AgentState.IDLE, AgentState.ATTACHED)
+            for conn in self.attached[job_name]
+            if conn in sessions and sessions[conn].state not in (AgentState.IDLE, AgentState.ATTACHED)
         )

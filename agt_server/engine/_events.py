@@ -20,6 +20,7 @@ __all__ = [
     "Effect",
     "Expel",
     "Input",
+    "JobEvent",
     "Received",
     "Send",
 ]
@@ -103,4 +104,13 @@ class AgentEvent:
     detail: str = ""
 
 
-Effect = Send | Close | AgentEvent
+@attrs.frozen
+class JobEvent:
+    """A job changed state (started, paused, resumed, stopped, completed)."""
+
+    job: str
+    state: str
+    detail: str = ""
+
+
+Effect = Send | Close | AgentEvent | JobEvent

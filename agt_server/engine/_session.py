@@ -13,7 +13,9 @@ import attrs
 from agt_server.config import AgentConfig
 from agt_server.protocol import WorkClass
 
-__all__ = ["AgentState", "HeadsetState", "ListType", "Session"]
+from ._calls import Call, Temporary
+
+__all__ = ["WORKING_STATES", "AgentState", "AssignmentMode", "HeadsetState", "ListType", "Session"]
 
 
 class AgentState(enum.Enum):
@@ -37,6 +39,14 @@ class HeadsetState(enum.Enum):
     RESERVED = "reserved"  #: reserved, not connected
     CONNECTED = "connected"  #: connected: the agent can take calls
     DISCONNECTED = "disconnected"  #: disconnected, still reserved
+
+
+class AssignmentMode(enum.Enum):
+    """Who decides which job a logged-on agent works."""
+
+    MANUAL = "manual"  #: the agent attaches jobs itself: pure Proactive Contact behaviour
+    SERVER = "server"  #: the server attaches, balances and moves the agent (POM preferred campaigns)
+    PINNED = "pinned"  #: server-assigned, but kept on the job the agent (or a supervisor) chose
 
 
 class ListType(enum.StrEnum):
@@ -66,6 +76,19 @@ class Session:
         tenant: the tenant selected (AGTSetTenant or ``Tenant\\Agent`` at logon).
         logging_io: AGTLogIoStart is in force.
         closing: AGTLogoff succeeded; nothing more is processed.
+        preferred: the agent's preferred jobs (at most 20), in the order given; empty = any job.
+        mode: who decides the agent's job.
+        pinned_job: the job a pinned agent stays on (its own AGTAttachJob, or a supervisor's move).
+        leaving: the server ended the agent's work on its job (AGTJobEnd and the like): once its record
+            is finished it stops taking work, as after AGTNoFurtherWork.
+        resume_state: the state the agent gets back when the server attaches it to a job (an agent that
+            was available or ready stays so across moves, and across a spell without a job).
+        moved_at: when the server last put the agent on a job (balancing waits a dwell time after it).
+        temporary: the agent is on its job only for a callback or an inbound call, then returns.
+        call: the record the agent is working, if any.
+        line_open: the agent is still connected to the customer of ``call`` (AGTReleaseLine hangs up).
+        waiting_calls: callbacks held for this agent until it is ready on their job.
+        ready_since: when the agent became ready for the next record (longest idle gets inbound calls).
     """
 
     conn: int
@@ -84,6 +107,17 @@ class Session:
     tenant: str | None = None
     logging_io: bool = False
     closing: bool = False
+    preferred: tuple[str, ...] = ()
+    mode: AssignmentMode = AssignmentMode.MANUAL
+    pinned_job: str | None = None
+    leaving: bool = False
+    resume_state: AgentState = AgentState.ATTACHED
+    moved_at: float | None = None
+    temporary: Temporary | None = None
+    call: Call | None = None
+    line_open: bool = False
+    waiting_calls: list[Call] = attrs.Factory(list)
+    ready_since: float | None = None
 
     @property
     def agent_name(self) -> str | None:
@@ -105,3 +139,10 @@ class Session:
         self.data_fields.clear()
         self.units = ()
         self.no_further_work_invoke = None
+        self.temporary = None
+        self.leaving = False
+
+    @property
+    def server_assigned(self) -> bool:
+        """Whether the server decides this agent's job (it sent a preferred list, or asked for work)."""
+        return self.mode is not AssignmentMode.MANUAL

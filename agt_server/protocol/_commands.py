@@ -107,7 +107,11 @@ COMMANDS = _table(
     ("AGTFindFirstRecord", 1, 1, True, "preview search: first record matching a key"),
     ("AGTFindNextRecord", 0, 1, True, "preview search: next (N) or previous (P) record"),
     ("AGTCancelSearch", 0, 0, True, "cancel the preview search"),
+    # POM extensions (our design; protocol_spec.md §10).  The list's own limit of 20 is checked by the
+    # command, so that "too many" gets its own message rather than a bare argument-count error.
+    ("AGTSetPreferredJobList", 0, 256, False, "set the preferred jobs (one per segment, 0-20; none clears)"),
+    ("AGTGetPreferredJobList", 0, 0, False, "list the preferred jobs as type,name,status records"),
 )
 
 #: Keywords of the POM extensions (our design; see protocol_spec.md §10).
-POM_EXTENSIONS: frozenset[str] = frozenset()
+POM_EXTENSIONS: frozenset[str] = frozenset({"AGTSetPreferredJobList", "AGTGetPreferredJobList"})

@@ -9,8 +9,10 @@ from ._errors import RemoteProtocolError
 from ._message import Message
 
 __all__ = [
+    "LONG_KEYWORDS",
     "MAX_MESSAGE_SIZE",
     "MAX_SEGMENTS",
+    "TRUNCATED_KEYWORDS",
     "Sentinel",
     "error_reply",
     "is_echoable_invoke_id",
@@ -42,9 +44,17 @@ class Sentinel(enum.Enum):
     CLOSED = "closed"
 
 
+#: POM's preferred-campaign commands have names longer than the 20-byte keyword field.  A client that
+#: formats the header strictly writes their first 20 characters; one that pads without truncating
+#: (as ``%-20s`` and ``PadRight`` do) pushes the rest of the header two bytes right.  We accept both
+#: and always write the 20-character form.
+LONG_KEYWORDS = ("AGTSetPreferredJobList", "AGTGetPreferredJobList")
+TRUNCATED_KEYWORDS = {keyword[:_KEYWORD_SIZE]: keyword for keyword in LONG_KEYWORDS}
+
+
 def is_valid_keyword(keyword: str) -> bool:
-    """Whether ``keyword`` can be a keyword: 1-20 printable ASCII characters, no spaces."""
-    return 0 < len(keyword) <= _KEYWORD_SIZE and all("!" <= ch <= "~" for ch in keyword)
+    """Whether ``keyword`` can be a keyword: 1-20 printable ASCII characters, no spaces (or a long POM one)."""
+    return (0 < len(keyword) <= _KEYWORD_SIZE and all("!" <= ch <= "~" for ch in keyword)) or keyword in LONG_KEYWORDS
 
 
 def is_echoable_invoke_id(invoke_id: str) -> bool:

@@ -37,6 +37,7 @@ from ._errors import LocalProtocolError, RemoteProtocolError
 from ._framing import (
     MAX_MESSAGE_SIZE,
     MAX_SEGMENTS,
+    TRUNCATED_KEYWORDS,
     Sentinel,
     error_reply,
     is_echoable_invoke_id,
@@ -70,6 +71,7 @@ MAX_CLIENT_READ = 256
 _TERMINATOR = re.compile(b"[\x03\x17]")
 _BETWEEN_MESSAGES = b"\r\n\x00"
 _TYPES = frozenset(t.value for t in MessageType)
+_TYPE_BYTES = frozenset(t.value.encode("ascii") for t in MessageType)
 _DIGITS = frozenset("0123456789")
 
 
@@ -160,13 +162,21 @@ class WireCodec:
         return Sentinel.NEED_DATA
 
     def _parse(self, frame: bytes, continued: bool) -> Message:
-        if len(frame) < HEADER_SIZE:
+        keyword = frame[0:20].decode("latin-1").rstrip(" ")
+        shift = 0
+        if keyword in TRUNCATED_KEYWORDS:
+            keyword = TRUNCATED_KEYWORDS[keyword]
+            overflow = keyword[20:].encode("ascii")
+            after = 20 + len(overflow)
+            if frame[20:after] == overflow and frame[after:after + 1] in _TYPE_BYTES:
+                shift = len(overflow)  # the keyword was padded, not truncated: the header is longer
+        if len(frame) < HEADER_SIZE + shift:
             raise RemoteProtocolError(
                 f"message of {len(frame)} bytes is shorter than the {HEADER_SIZE}-byte header",
                 reply=error_reply(None, "0", ErrorCode.E28863, "message shorter than the header"),
             )
-        header = frame[:HEADER_SIZE].decode("latin-1")
-        keyword = header[0:20].rstrip(" ")
+        # From here on, offsets are those of a standard header: the keyword is cut off.
+        header = " " * 20 + frame[20 + shift:HEADER_SIZE + shift].decode("latin-1")
         invoke_id = header[47:51].strip(" ")
         reply_invoke_id = invoke_id if is_echoable_invoke_id(invoke_id) else "0"
         if not is_valid_keyword(keyword):
@@ -187,7 +197,7 @@ class WireCodec:
                 reply=error_reply(keyword, reply_invoke_id, ErrorCode.E28863, "segment count is not a number"),
             )
         declared = int(count_field)
-        segments = self._segments(frame[HEADER_SIZE:], keyword, reply_invoke_id)
+        segments = self._segments(frame[HEADER_SIZE + shift:], keyword, reply_invoke_id)
         if len(segments) > declared and not any(segments[declared:]):
             segments = segments[:declared]
         if declared > self.max_segments or len(segments) > self.max_segments:
@@ -249,7 +259,7 @@ def encode(message: Message, *, encoding: str = "latin-1") -> bytes:
     if len(message.segments) > MAX_SEGMENTS:
         raise LocalProtocolError(f"{message.keyword}: {len(message.segments)} segments, at most {MAX_SEGMENTS}")
     header = (
-        f"{message.keyword:<20}{message.type.value}{message.client:<20}"
+        f"{message.keyword[:20]:<20}{message.type.value}{message.client:<20}"
         f"{message.process_id:<6}{message.invoke_id:<4}{len(message.segments):<4}"
     ).encode("latin-1")
     parts = [header]

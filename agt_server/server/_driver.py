@@ -12,7 +12,7 @@ import attrs
 import structlog
 import trio
 
-from agt_server.engine import AgentEvent, Close, Effect, Engine, Input, Send
+from agt_server.engine import AgentEvent, Close, Effect, Engine, Input, JobEvent, Send
 from agt_server.protocol import Message
 
 __all__ = ["CloseRequest", "Connection", "EngineDriver", "OutboxItem"]
@@ -98,6 +98,8 @@ class EngineDriver:
                     self.enqueue(conn, CloseRequest(reason))
                 case AgentEvent():
                     self._note(effect)
+                case JobEvent(job=job, state=state, detail=detail):
+                    log.info("job_changed", job=job, state=state, detail=detail)
         if self.engine.next_deadline() != self._waiting_for:
             self._timers_changed.set()
 

@@ -565,8 +565,8 @@ class TestTypedCommands:
             ),
             (lambda c: c.managed_call(), "AGTManagedCall", ()),
             (lambda c: c.send_message("need help"), "AGTSendMessage", ("need help",)),
-            (lambda c: c.set_preferred_job_list(["SALES1", "SALES2"]), "AGTSetPreferredJobLi", ("SALES1", "SALES2")),
-            (lambda c: c.set_preferred_job_list([]), "AGTSetPreferredJobLi", ()),
+            (lambda c: c.set_preferred_job_list(["SALES1", "SALES2"]), "AGTSetPreferredJobList", ("SALES1", "SALES2")),
+            (lambda c: c.set_preferred_job_list([]), "AGTSetPreferredJobList", ()),
         ],
     )
     async def test_sends_keyword_and_args(
@@ -675,7 +675,7 @@ class TestTypedCommands:
         """get_preferred_job_list sends AGTGetPreferredJobList and parses job records."""
         jobs = await self.answer_with(lambda c: c.get_preferred_job_list(), data("M00001", "O,SALES1,A"), response())
         assert jobs == [JobListing("O", "SALES1", "A")]
-        assert [(c.keyword, c.segments) for c in self.sent] == [("AGTGetPreferredJobLi", ())]
+        assert [(c.keyword, c.segments) for c in self.sent] == [("AGTGetPreferredJobList", ())]
 
 
 async def accept_everything(seen: list[tuple[str, tuple[str, ...]]], stream: trio.abc.Stream) -> None:

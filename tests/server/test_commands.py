@@ -280,7 +280,7 @@ class TestCommandGate:
         with trio.fail_after(TIMEOUT):
             async with server.logged_on() as client:
                 assert await refused(client, "AGTFoo", "a", "b") == ("1", "E28865,AGTFoo")
-                assert await refused(client, "AGTSetPreferredJobLi", "CMP1") == ("1", "E28865,AGTSetPreferredJobLi")
+                assert await refused(client, "AGTSetPreferredJobs", "CMP1") == ("1", "E28865,AGTSetPreferredJobs")
 
     async def test_keywords_are_case_sensitive(self, server: RunningServer) -> None:
         """A known keyword in another case is an unknown keyword."""
@@ -1452,11 +1452,22 @@ class TestAvailWork:
                 await ok(client, "AGTAvailWork", pending=True)
                 assert await state(client) == ("0", f"S70002,{job}")
 
-    async def test_not_attached(self, server: RunningServer) -> None:
-        """Without a job AGTAvailWork gets E28885."""
+    async def test_not_attached_asks_the_server_for_a_job(self, server: RunningServer) -> None:
+        """Without a job AGTAvailWork asks for server assignment (POM): P, R, then an AGTJobAssigned
+        notice puts the agent, available, on a running job."""
         with trio.fail_after(TIMEOUT):
             async with server.logged_on() as client:
-                assert await refused(client, "AGTAvailWork") == ("1", "E28885")
+                await ok(client, "AGTAvailWork", pending=True)
+                notice = await client.next_notification("AGTJobAssigned")
+                job, reason = notice.records
+                assert reason == "assigned"
+                assert await state(client) == ("0", f"S70002,{job}")
+
+    async def test_not_attached_without_headset(self, server: RunningServer) -> None:
+        """Without a job and without a connected headset, AGTAvailWork gets E28896."""
+        with trio.fail_after(TIMEOUT):
+            async with server.logged_on(headset=False) as client:
+                assert await refused(client, "AGTAvailWork") == ("1", "E28896")
 
     async def test_already_available(self, server: RunningServer) -> None:
         """AGTAvailWork while available or ready gets E28895."""
