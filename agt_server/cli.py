@@ -20,7 +20,8 @@ import trio
 
 from agt_server import __version__
 from agt_server.config import ConfigError, SiteConfig, demo_config, hash_password, load_config
-from agt_server.server import AgentServer, configure_logging
+from agt_server.demo import DEMO_AGENTS, run_demo_activity
+from agt_server.server import AgentServer, BoundPorts, configure_logging
 
 __all__ = ["main"]
 
@@ -56,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
         )
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where the server keeps its files")
     parser.add_argument("--port-file", type=Path, metavar="PATH", help="write the bound ports as JSON once listening")
+    parser.add_argument(
+        "--no-demo-activity", dest="demo_activity", action="store_false",
+        help="with the demo configuration, do not run the simulated agents (agent11-agent20) and the "
+        "director that pauses and resumes CMP1-CMP4",
+    )
     parser.add_argument("--log-format", choices=("console", "json"), default="console")
     parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
     return parser
@@ -99,7 +105,7 @@ def _configure(args: argparse.Namespace) -> SiteConfig:
     return config
 
 
-async def _run(config: SiteConfig, port_file: Path | None) -> None:
+async def _run(config: SiteConfig, port_file: Path | None, demo_activity: bool) -> None:
     server = AgentServer(config)
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
@@ -109,10 +115,20 @@ async def _run(config: SiteConfig, port_file: Path | None) -> None:
                 partial_file.write_text(ports.to_json())
                 os.replace(partial_file, port_file)
             log.info("ready", configuration=config.source, agents=len(config.agents), jobs=len(config.jobs))
+            activity = trio.CancelScope()
+            if demo_activity and ports.agent is not None:
+                nursery.start_soon(_demo_activity, server, ports, activity)
             async for received in signals:
                 log.info("signal_received", signal=signal.Signals(received).name)
+                activity.cancel()
                 await server.shutdown()
                 break
+
+
+async def _demo_activity(server: AgentServer, ports: BoundPorts, scope: trio.CancelScope) -> None:
+    log.info("demo_activity", agents=", ".join(DEMO_AGENTS), note="agent1-agent10 are free for you")
+    with scope:
+        await run_demo_activity(server, ports)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -128,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"agt-server: configuration error: {exc}", file=sys.stderr)
         return 2
     try:
-        trio.run(_run, config, args.port_file)
+        trio.run(_run, config, args.port_file, args.demo_activity and args.config is None)
     except (OSError, ExceptionGroup) as exc:
         # trio's nurseries wrap a failed bind in exception groups; report the OS error itself.
         cause = _first_os_error(exc)

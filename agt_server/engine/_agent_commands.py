@@ -315,6 +315,9 @@ def _set_work_class(call: CommandCall, args: tuple[str, ...]) -> None:
     if work_class not in agent.work_classes:
         raise CommandRejected(ErrorCode.E28883, f"{requested} is not allowed for {agent.name}")
     session.work_class = work_class
+    if session.server_assigned:
+        call.engine.balancer.forget(session)  # its candidates depend on the work class
+        call.engine.balancer.touch(session)
     call.ok()
 
 

@@ -74,14 +74,13 @@ def notification(session: Session, keyword: str, *messages: tuple[str, ...]) -> 
 
 
 def candidates(engine: Engine, session: Session) -> tuple[str, ...]:
-    """The jobs ``session``'s agent may be given: running, applicable, and preferred when it has a list."""
+    """The jobs ``session``'s agent may be given: running, applicable, fitting its work class, and
+    preferred when it has a list."""
     agent = session.agent
     if agent is None:
         return ()
-    names = session.preferred or tuple(engine.jobs)
-    return tuple(
-        name for name in names if engine.jobs[name].running and is_applicable(agent, engine.jobs[name].config)
-    )
+    assignable, running = engine.assignable_jobs(agent, session.work_class), engine.running
+    return tuple(name for name in session.preferred or engine.jobs if name in running and name in assignable)
 
 
 def potential_jobs(engine: Engine, session: Session) -> tuple[str, ...]:
@@ -89,8 +88,8 @@ def potential_jobs(engine: Engine, session: Session) -> tuple[str, ...]:
     agent = session.agent
     if agent is None:
         return ()
-    names = session.preferred or tuple(engine.jobs)
-    return tuple(name for name in names if is_applicable(agent, engine.jobs[name].config))
+    assignable = engine.assignable_jobs(agent, session.work_class)
+    return tuple(name for name in session.preferred or engine.jobs if name in assignable)
 
 
 class Balancer:
@@ -329,11 +328,15 @@ class Balancer:
             return f"{name} is on {job.name}, chosen by balancing among {wanted}; {share}."
         names = session.preferred or tuple(engine.jobs)
         reasons = []
+        assignable = engine.assignable_jobs(agent, session.work_class)
         for job_name in names:
             job = engine.jobs[job_name]
             if not is_applicable(agent, job.config):
                 if session.preferred:
                     reasons.append(f"{job_name} is not applicable to it")
+            elif job_name not in assignable:
+                if session.preferred:
+                    reasons.append(f"{job_name} does not fit its work class {session.work_class.value}")
             elif not job.running:
                 reasons.append(f"{job_name} is {_STATE_WORDS[job.state]}")
             elif job.config.max_agents is not None and len(engine.attached[job_name]) >= job.config.max_agents:

@@ -30,23 +30,16 @@ from __future__ import annotations
 import attrs
 
 from agt_server.config import AgentConfig, CallingListConfig, SiteConfig
-from agt_server.protocol import COMMANDS, ErrorCode, Message, MessageType
+from agt_server.protocol import COMMANDS, ErrorCode, Message, MessageType, WorkClass
 
 from ._agent_commands import HANDLERS, CommandCall
 from ._assignment import Balancer
 from ._delivery import Switchboard
 from ._errors import CommandRejected
 from ._events import AgentEvent, Close, Connected, Disconnected, Effect, Expel, Input, Received, Send
-from ._jobs import Job, JobState
+from ._jobs import Job, JobState, is_applicable, work_class_error
 from ._session import AgentState, Session
-from ._supervision import (
-    CallbackDue,
-    ControlJob,
-    InboundCall,
-    MoveAgent,
-    SetPreferredJobs,
-    supervise,
-)
+from ._supervision import SupervisorInput, supervise
 
 __all__ = ["Engine"]
 
@@ -72,12 +65,20 @@ class Engine:
     online: dict[str, Session] = attrs.Factory(dict)
     #: the connections of the agents attached to each job
     attached: dict[str, set[int]] = attrs.field(init=False)
+    #: the names of the running jobs (kept in step with the jobs' states by set_job_state)
+    running: set[str] = attrs.field(init=False)
+    #: the jobs an agent of one (work classes, skills, current work class) profile may be given;
+    #: few profiles, many agents
+    _assignable: dict[tuple[frozenset[WorkClass], frozenset[str], WorkClass], frozenset[str]] = attrs.field(
+        init=False, factory=dict
+    )
     balancer: Balancer = attrs.field(init=False)
     switchboard: Switchboard = attrs.field(init=False)
     _next_process_id: int = _FIRST_PROCESS_ID
 
     def __attrs_post_init__(self) -> None:
         self.attached = {name: set() for name in self.jobs}
+        self.running = {name for name, job in self.jobs.items() if job.running}
         self.balancer = Balancer(self)
         self.switchboard = Switchboard(self)
 
@@ -94,8 +95,7 @@ class Engine:
             calling_lists={calling_list.name: calling_list for calling_list in config.calling_lists},
         )
 
-    def handle(self, event: Input | SetPreferredJobs | MoveAgent | ControlJob | CallbackDue | InboundCall,
-               now: float) -> list[Effect]:
+    def handle(self, event: Input | SupervisorInput, now: float) -> list[Effect]:
         """Process one input at time ``now`` (seconds, any monotonic origin) and return the effects.
 
         Raises:
@@ -189,6 +189,29 @@ class Engine:
         if session.agent is None and message.keyword != "AGTLogon":
             raise CommandRejected(ErrorCode.E28924)
         return tuple(args)
+
+    def set_job_state(self, name: str, state: JobState) -> None:
+        """Change a job's state (the only way it changes)."""
+        self.jobs[name].state = state
+        if state is JobState.RUNNING:
+            self.running.add(name)
+        else:
+            self.running.discard(name)
+
+    def assignable_jobs(self, agent: AgentConfig, work_class: WorkClass) -> frozenset[str]:
+        """The jobs the server may give ``agent`` working as ``work_class``: applicable to it (a work class
+        of its fits, it has a required skill) and fitting the work class it uses now, so that it can
+        join them (AGTAvailWork's rule).  Cached per profile."""
+        profile = (agent.work_classes, agent.skills, work_class)
+        jobs = self._assignable.get(profile)
+        if jobs is None:
+            jobs = frozenset(
+                name
+                for name, job in self.jobs.items()
+                if is_applicable(agent, job.config) and work_class_error(work_class, job.type) is None
+            )
+            self._assignable[profile] = jobs
+        return jobs
 
     def attach(self, session: Session, job: str) -> None:
         """Put ``session`` on ``job`` (state is the caller's business)."""

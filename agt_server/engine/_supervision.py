@@ -190,11 +190,11 @@ def control_job(engine: Engine, name: str, action: JobAction, now: float, effect
     allowed, new_state = _TRANSITIONS[action]
     if job.state not in allowed:
         raise OperationRefused("conflict", f"cannot {action.value} {name}: it is {job.state.value}")
-    job.state = new_state
+    engine.set_job_state(name, new_state)
     effects.append(JobEvent(name, new_state.value, detail=f"{action.value}"))
     linked = job.config.linked_job if new_state in (JobState.STOPPED, JobState.COMPLETED) else None
     if linked is not None and not engine.jobs[linked].running:
-        engine.jobs[linked].state = JobState.RUNNING
+        engine.set_job_state(linked, JobState.RUNNING)
         effects.append(JobEvent(linked, JobState.RUNNING.value, detail=f"linked from {name}"))
         engine.balancer.job_changed(linked)
     if not job.running:

@@ -104,8 +104,10 @@ class ConnectionHandler:
                     self.driver.dispatch(Connected(connection.conn, peer))
                     await self._read(stream, codec, connection)
                     nursery.cancel_scope.cancel()
-            except (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError) as exc:
-                connection.end_reason = connection.end_reason or f"connection lost: {exc or type(exc).__name__}"
+            except* (trio.BrokenResourceError, trio.ClosedResourceError, trio.TooSlowError) as lost:
+                first = lost.exceptions[0]
+                cause = first.__cause__ or first
+                connection.end_reason = connection.end_reason or f"connection lost: {cause or type(cause).__name__}"
             finally:
                 reason = connection.end_reason or "connection closed"
                 self.driver.dispatch(Disconnected(connection.conn, reason))

@@ -12,7 +12,7 @@ import attrs
 import structlog
 import trio
 
-from agt_server.engine import AgentEvent, Close, Effect, Engine, Input, JobEvent, Send
+from agt_server.engine import AgentEvent, Close, Effect, Engine, Input, JobEvent, Send, SupervisorInput
 from agt_server.protocol import Message
 
 __all__ = ["CloseRequest", "Connection", "EngineDriver", "OutboxItem"]
@@ -84,8 +84,12 @@ class EngineDriver:
         self.connections.pop(connection.conn, None)
         connection.outbox.close()
 
-    def dispatch(self, event: Input) -> None:
-        """Feed ``event`` to the engine now and carry out what it returns."""
+    def dispatch(self, event: Input | SupervisorInput) -> None:
+        """Feed ``event`` to the engine now and carry out what it returns.
+
+        Raises:
+            OperationRefused: a supervisor input the engine refused (nothing changed).
+        """
         self.apply(self.engine.handle(event, trio.current_time()))
 
     def apply(self, effects: list[Effect]) -> None:

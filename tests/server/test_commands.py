@@ -790,7 +790,7 @@ class TestListJobs:
     @pytest.mark.parametrize("job_state", [JobState.PAUSED, JobState.STOPPED, JobState.INACTIVE, JobState.COMPLETED])
     async def test_status_of_job_not_running(self, server: RunningServer, job_state: JobState) -> None:
         """A job that is not running is listed with status I."""
-        server.server.driver.engine.jobs["CMP2"].state = job_state
+        server.server.driver.engine.set_job_state("CMP2", job_state)
         with trio.fail_after(TIMEOUT):
             async with server.logged_on(headset=False) as client:
                 assert await ok(client, "AGTListJobs", "O", data=True) == (
@@ -864,7 +864,7 @@ class TestAttachJob:
     @pytest.mark.parametrize("job_state", [JobState.PAUSED, JobState.STOPPED, JobState.INACTIVE, JobState.COMPLETED])
     async def test_job_not_running(self, server: RunningServer, job_state: JobState) -> None:
         """A job that is not running gets E28804,<job>."""
-        server.server.driver.engine.jobs["CMP1"].state = job_state
+        server.server.driver.engine.set_job_state("CMP1", job_state)
         with trio.fail_after(TIMEOUT):
             async with server.logged_on() as client:
                 assert await refused(client, "AGTAttachJob", "CMP1") == ("1", "E28804,CMP1")
@@ -1506,7 +1506,7 @@ class TestAvailWork:
         with trio.fail_after(TIMEOUT):
             async with server.logged_on() as client:
                 await client.attach_job("CMP1")
-                server.server.driver.engine.jobs["CMP1"].state = JobState.PAUSED
+                server.server.driver.engine.set_job_state("CMP1", JobState.PAUSED)
                 assert await refused(client, "AGTAvailWork") == ("1", "E28898,CMP1")
                 assert await state(client) == ("0", "S70003,CMP1")
 
@@ -1547,12 +1547,12 @@ class TestAvailWork:
                 await busy.avail_work()
                 await client.set_work_class("I")
                 await client.attach_job("CMP1")
-                server.server.driver.engine.jobs["CMP1"].state = JobState.PAUSED
+                server.server.driver.engine.set_job_state("CMP1", JobState.PAUSED)
                 assert await refused(client, "AGTAvailWork") == ("1", "E28896")
                 await client.reserve_headset("1001")
                 await client.connect_headset()
                 assert await refused(client, "AGTAvailWork") == ("1", "E28898,CMP1")
-                server.server.driver.engine.jobs["CMP1"].state = JobState.RUNNING
+                server.server.driver.engine.set_job_state("CMP1", JobState.RUNNING)
                 assert await refused(client, "AGTAvailWork") == ("1", "E28817")
                 await client.set_work_class("O")
                 assert await refused(client, "AGTAvailWork") == ("1", "E70006")
