@@ -1,15 +1,20 @@
-"""The site configuration: frozen models, the TOML loader, the embedded demo and password hashing.
+"""The site configuration: frozen models, the TOML loader, the embedded demo, calling-list records and
+password hashing.
 
 Everything in ``__all__`` is the public API of ``agt_server.config``.
 """
 
+from ._contacts import load_all, load_records
 from ._demo import demo_config
 from ._load import ConfigError, load_config
 from ._models import (
     AgentConfig,
     AssignmentConfig,
+    CallbackOwner,
     CallingListConfig,
     CompletionKey,
+    ContactRecord,
+    DialingConfig,
     FieldSpec,
     FieldType,
     JobConfig,
@@ -17,6 +22,7 @@ from ._models import (
     LogonThrottleConfig,
     ProtocolOptions,
     SessionLimits,
+    SimulationConfig,
     SiteConfig,
     TlsConfig,
 )
@@ -25,9 +31,12 @@ from ._passwords import PasswordVerifier, check_hash_format, hash_password, veri
 __all__ = [
     "AgentConfig",
     "AssignmentConfig",
+    "CallbackOwner",
     "CallingListConfig",
     "CompletionKey",
     "ConfigError",
+    "ContactRecord",
+    "DialingConfig",
     "FieldSpec",
     "FieldType",
     "JobConfig",
@@ -36,11 +45,14 @@ __all__ = [
     "PasswordVerifier",
     "ProtocolOptions",
     "SessionLimits",
+    "SimulationConfig",
     "SiteConfig",
     "TlsConfig",
     "check_hash_format",
     "demo_config",
     "hash_password",
+    "load_all",
     "load_config",
+    "load_records",
     "verify_password",
 ]

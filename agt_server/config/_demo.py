@@ -2,7 +2,8 @@
 
 Four outbound campaigns CMP1 to CMP4 as in POM's "Agent Preferred Campaigns" description, plus one job
 of each other type, all running, with generated calling lists, and twenty agents ``agent1`` to
-``agent20`` whose password is their own name.
+``agent20`` whose password is their own name.  The simulated dialer works at human speed, so that a
+person can watch calls come and go.
 """
 
 from __future__ import annotations
@@ -10,16 +11,20 @@ from __future__ import annotations
 import functools
 from pathlib import Path
 
+import attrs
+
 from agt_server.protocol import JobType, WorkClass
 
 from ._models import (
     AgentConfig,
     CallingListConfig,
     CompletionKey,
+    DialingConfig,
     FieldSpec,
     FieldType,
     JobConfig,
     ListenerConfig,
+    SimulationConfig,
     SiteConfig,
 )
 from ._passwords import hash_password
@@ -32,6 +37,8 @@ __all__ = ["demo_config"]
 DEMO_PASSWORD_COST = 10
 DEMO_AGENT_COUNT = 20
 DEMO_RECORDS_PER_LIST = 200
+#: Records of the inbound list: the callers that INBOUND1 and BLEND1 take calls from.
+DEMO_INBOUND_RECORDS = 500
 
 _FIELDS = (
     FieldSpec("ACCTNUM", 16, FieldType.NUMERIC),
@@ -69,6 +76,25 @@ _JOBS = (
     ("PREVIEW1", JobType.MANAGED, 5),
 )
 
+#: Every demo job's dialing: a call every few seconds, seven in ten answered, conversations of 20 to 90
+#: seconds of which one in ten ends with the customer hanging up, unanswered records retried after two
+#: minutes, three attempts each.
+_DIALING = DialingConfig(
+    dial_delay=(2.0, 6.0),
+    answer_rate=0.7,
+    hangup_rate=0.1,
+    talk_time=(20.0, 90.0),
+    retry_delay=120.0,
+    max_attempts=3,
+)
+#: What differs per job: PREVIEW1's previews last 20 seconds; calls arrive at INBOUND1 (2 a minute) and
+#: BLEND1 (1 a minute).
+_JOB_DIALING = {
+    "PREVIEW1": attrs.evolve(_DIALING, preview_timeout=20.0),
+    "INBOUND1": attrs.evolve(_DIALING, inbound_rate=2.0),
+    "BLEND1": attrs.evolve(_DIALING, inbound_rate=1.0),
+}
+
 
 def demo_config(data_dir: Path | None = None) -> SiteConfig:
     """The demo site configuration.
@@ -77,8 +103,13 @@ def demo_config(data_dir: Path | None = None) -> SiteConfig:
     (blend) and PREVIEW1 (managed), all running, no agent limits, each with completion keys 20 SALE,
     21 NO SALE, 22 CALL BACK, 23 WRONG PARTY, 24 NOT INTERESTED, 93 SOLD and 98 AGENT RECALL.  Every job
     that dials has its own generated list of 200 records (``cmp1_list``, ..., ``preview1_list``);
-    INBOUND1 and BLEND1 share the inbound list ``inbound_calls``.  All lists have the fields ACCTNUM,
-    NAME, PHONE1, PHONE2, BALANCE, CITY and DUEDATE.
+    INBOUND1 and BLEND1 share the inbound list ``inbound_calls`` of 500 generated callers.  All lists
+    have the fields ACCTNUM, NAME, PHONE1, PHONE2, BALANCE, CITY and DUEDATE.
+
+    Dialing, at human speed: a dial takes 2 to 6 seconds, 70% of dials are answered, 10% of answered
+    customers hang up after 20 to 90 seconds, an unanswered record is retried after 120 seconds, up to 3
+    attempts; PREVIEW1's previews time out after 20 seconds; 2 calls a minute arrive at INBOUND1 and 1 a
+    minute at BLEND1.  The simulation has no fixed seed and the default database.
 
     Agents: ``agent1`` to ``agent20``, each with its own name as password, all work classes;
     agent1-agent10 are in group ``team-a``, agent11-agent20 in ``team-b``.  Their hashes use scrypt cost
@@ -108,15 +139,17 @@ def demo_config(data_dir: Path | None = None) -> SiteConfig:
                 inbound_list=inbound_list,
                 keys=_KEYS,
                 start_running=True,
+                dialing=_JOB_DIALING.get(name, _DIALING),
             )
         )
-    lists.append(CallingListConfig(_INBOUND_LIST, _FIELDS, generated_records=DEMO_RECORDS_PER_LIST))
+    lists.append(CallingListConfig(_INBOUND_LIST, _FIELDS, generated_records=DEMO_INBOUND_RECORDS))
     return SiteConfig(
         source="<demo>",
         jobs=tuple(jobs),
         agents=_demo_agents(),
         calling_lists=tuple(lists),
         listeners=ListenerConfig(host="127.0.0.1", agent_port=22700, tls_port=22701, tty_port=22702),
+        simulation=SimulationConfig(seed=None),
         data_dir=Path("data") if data_dir is None else data_dir,
     )
 

@@ -15,21 +15,28 @@ lists) are checked once everything they may point at has been read.
 from __future__ import annotations
 
 import codecs
+import csv
+import datetime
 import enum
+import io
 import math
 import re
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn
+
+import attrs
 
 from agt_server.protocol import JobType, WorkClass
 
 from ._models import (
     AgentConfig,
     AssignmentConfig,
+    CallbackOwner,
     CallingListConfig,
     CompletionKey,
+    DialingConfig,
     FieldSpec,
     FieldType,
     JobConfig,
@@ -37,6 +44,7 @@ from ._models import (
     LogonThrottleConfig,
     ProtocolOptions,
     SessionLimits,
+    SimulationConfig,
     SiteConfig,
     TlsConfig,
 )
@@ -58,6 +66,10 @@ MAX_MESSAGE_SIZE_LIMIT = 16 * 1024 * 1024
 #: instead of an out-of-memory at start-up.
 MAX_GENERATED_RECORDS = 1_000_000
 TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+#: A time of day as calling hours and ``T`` fields write it.
+_HH_MM = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
+#: A completion code as an ``outcomes`` key: decimal, no sign, no leading zeros.
+_CODE_KEY = re.compile(r"0|[1-9][0-9]{0,2}")
 #: A header keyword is 20 characters at most; every AGT command starts with ``AGT``.
 _KEYWORD = re.compile(r"AGT[A-Za-z0-9]{1,17}")
 _SYNTAX_POSITION = re.compile(
@@ -78,6 +90,7 @@ _TOP_KEYS = (
     "throttle",
     "protocol",
     "assignment",
+    "simulation",
     "calling_lists",
     "jobs",
     "agents",
@@ -198,20 +211,11 @@ class _Table:
         value = self.get(key)
         return default if value is _MISSING else _integer(value, self.path_of(key), low, high)
 
-    def number(self, key: str, default: float, low: float, *, allow_low: bool = True) -> float:
+    def number(
+        self, key: str, default: float, low: float, high: float | None = None, *, allow_low: bool = True
+    ) -> float:
         value = self.get(key)
-        if value is _MISSING:
-            return default
-        bound = f"of at least {_show(low)}" if allow_low else f"greater than {_show(low)}"
-        if (
-            isinstance(value, bool)
-            or not isinstance(value, int | float)
-            or not math.isfinite(value)
-            or value < low
-            or (value == low and not allow_low)
-        ):
-            self.fail(key, f"must be a number {bound}, got {_show(value)}")
-        return float(value)
+        return default if value is _MISSING else _number(value, self.path_of(key), low, high, allow_low=allow_low)
 
     def choice(self, key: str, default: str, choices: Iterable[str]) -> str:
         value = self.get(key)
@@ -294,6 +298,23 @@ def _integer(value: object, path: str, low: int, high: int | None) -> int:
     return value
 
 
+def _number(value: object, path: str, low: float, high: float | None = None, *, allow_low: bool = True) -> float:
+    if high is not None:
+        bound = f"from {_show(low)} to {_show(high)}"
+    else:
+        bound = f"of at least {_show(low)}" if allow_low else f"greater than {_show(low)}"
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float)
+        or not math.isfinite(value)
+        or value < low
+        or (value == low and not allow_low)
+        or (high is not None and value > high)
+    ):
+        raise _Invalid(path, f"must be a number {bound}, got {_show(value)}")
+    return float(value)
+
+
 def _choice(value: object, path: str, choices: Iterable[str]) -> str:
     # str() turns enum members into their values, which is what the user writes.
     choices = tuple(str(choice) for choice in choices)
@@ -313,20 +334,26 @@ def _name(table: _Table, key: str = "name") -> str:
     """A required job, agent, calling-list or field name: what PC accepts in its comma-separated replies."""
     path = table.path_of(key)
     value = _string(table.require(key), path)
+    problem = _name_problem(value)
+    if problem is not None:
+        raise _Invalid(path, problem)
+    return value
+
+
+def _name_problem(value: str) -> str | None:
+    """What is wrong with ``value`` as a name, or ``None``."""
     if not value:
-        problem = "must not be empty"
-    elif len(value) > MAX_NAME_LENGTH:
-        problem = f"must be at most {MAX_NAME_LENGTH} characters, got {value!r} ({len(value)})"
-    elif not all(" " <= char <= "~" for char in value):
-        problem = f"must be printable ASCII, got {value!r}"
-    elif " " in value:
-        problem = f"must not contain spaces, got {value!r}"
-    elif "," in value:
+        return "must not be empty"
+    if len(value) > MAX_NAME_LENGTH:
+        return f"must be at most {MAX_NAME_LENGTH} characters, got {value!r} ({len(value)})"
+    if not all(" " <= char <= "~" for char in value):
+        return f"must be printable ASCII, got {value!r}"
+    if " " in value:
+        return f"must not contain spaces, got {value!r}"
+    if "," in value:
         # Names travel inside comma-separated records (AGTListJobs, AGTListCallFields).
-        problem = f"must not contain commas, got {value!r}"
-    else:
-        return value
-    raise _Invalid(path, problem)
+        return f"must not contain commas, got {value!r}"
+    return None
 
 
 def _unique(seen: dict[str, str], value: str, path: str, what: str) -> None:
@@ -360,10 +387,11 @@ def _read_site(document: Mapping[str, object], source: str, base: Path) -> SiteC
     throttle = _read_throttle(top.table("throttle", ("max_failures", "window", "lockout")))
     protocol = _read_protocol(top.table("protocol", ("require_headset", "pending_replies", "encoding")))
     assignment = _read_assignment(top.table("assignment", ("dwell_time", "rebalance_interval")))
+    simulation = _read_simulation(top.table("simulation", ("seed", "database")))
 
     list_names: dict[str, str] = {}
     calling_lists = []
-    for table in top.tables("calling_lists", ("name", "fields", "csv", "generated_records")):
+    for table in top.tables("calling_lists", ("name", "fields", "csv", "generated_records", "id_field")):
         calling_list = _read_calling_list(table, base)
         _unique(list_names, calling_list.name, table.path_of("name"), "calling list name")
         calling_lists.append(calling_list)
@@ -383,6 +411,7 @@ def _read_site(document: Mapping[str, object], source: str, base: Path) -> SiteC
             "keys",
             "units",
             "start_running",
+            "dialing",
         ),
     )
     if not job_tables:
@@ -423,6 +452,7 @@ def _read_site(document: Mapping[str, object], source: str, base: Path) -> SiteC
         throttle=throttle,
         protocol=protocol,
         assignment=assignment,
+        simulation=simulation,
         data_dir=data_dir,
     )
 
@@ -509,6 +539,20 @@ def _read_assignment(table: _Table) -> AssignmentConfig:
     )
 
 
+def _read_simulation(table: _Table) -> SimulationConfig:
+    defaults = SimulationConfig()
+    seed = defaults.seed
+    value = table.get("seed")
+    if value is not _MISSING:
+        if isinstance(value, bool) or not isinstance(value, int):
+            table.fail("seed", f"must be an integer, got {_show(value)}")
+        seed = value
+    database = table.string("database", defaults.database)
+    if not database:
+        table.fail("database", 'must not be empty (use ":memory:" for a database that is not kept)')
+    return SimulationConfig(seed=seed, database=database)
+
+
 def _read_protocol(table: _Table) -> ProtocolOptions:
     defaults = ProtocolOptions()
     require_headset = table.boolean("require_headset", defaults.require_headset)
@@ -539,6 +583,38 @@ def _is_single_byte_encoding(name: str) -> bool:
 
 def _read_calling_list(table: _Table, base: Path) -> CallingListConfig:
     name = _name(table)
+    csv_path = table.path_value("csv", base)
+    declared: tuple[FieldSpec, ...] | None = None
+    if csv_path is None or table.get("fields") is not _MISSING:
+        declared = _read_fields(table)
+    generated_records = table.integer("generated_records", 0, 0, MAX_GENERATED_RECORDS)
+    if csv_path is not None and "generated_records" in table.data:
+        table.fail("generated_records", "cannot be combined with csv (records come from one or the other)")
+    if csv_path is None:
+        assert declared is not None
+        fields = declared
+    else:
+        fields = _read_csv_fields(table, csv_path, declared)
+    id_field = None
+    if table.get("id_field") is not _MISSING:
+        id_field = _string(table.get("id_field"), table.path_of("id_field"))
+        if id_field not in {field.name for field in fields}:
+            table.fail("id_field", f"no field named {id_field!r}")
+    if generated_records:
+        id_spec = next(field for field in fields if field.name == (id_field or fields[0].name))
+        capacity = len(id_space(id_spec)[0])
+        if generated_records > capacity:
+            table.fail(
+                "generated_records",
+                f"must be at most {capacity}, the number of different values of the id field {id_spec.name!r} "
+                f"(type {id_spec.type.value!r}, length {id_spec.length}), got {generated_records}",
+            )
+    return CallingListConfig(
+        name=name, fields=fields, csv_path=csv_path, generated_records=generated_records, id_field=id_field
+    )
+
+
+def _read_fields(table: _Table) -> tuple[FieldSpec, ...]:
     table.require("fields")
     field_tables = table.tables("fields", ("name", "length", "type"))
     if not field_tables:
@@ -553,11 +629,166 @@ def _read_calling_list(table: _Table, base: Path) -> CallingListConfig:
         )
         _unique(field_names, field.name, field_table.path_of("name"), "field name")
         fields.append(field)
-    csv_path = table.path_value("csv", base)
-    generated_records = table.integer("generated_records", 0, 0, MAX_GENERATED_RECORDS)
-    if csv_path is not None and "generated_records" in table.data:
-        table.fail("generated_records", "cannot be combined with csv (records come from one or the other)")
-    return CallingListConfig(name=name, fields=tuple(fields), csv_path=csv_path, generated_records=generated_records)
+    return tuple(fields)
+
+
+def _read_csv_fields(table: _Table, csv_path: Path, declared: tuple[FieldSpec, ...] | None) -> tuple[FieldSpec, ...]:
+    """The list's fields, checked against (or, without declared fields, made from) the CSV file's header."""
+    shown = _string(table.get("csv"), table.path_of("csv"))
+    try:
+        contents = read_csv(csv_path)
+        if declared is not None:
+            csv_columns(contents, [field.name for field in declared])
+            return declared
+        return _header_fields(contents)
+    except CsvUnreadable as exc:
+        table.fail("csv", f"cannot read {shown}: {exc.reason}")
+    except CsvInvalid as exc:
+        table.fail("csv", f"{shown}: {exc.where}: {exc.problem}")
+
+
+def _header_fields(contents: CsvContents) -> tuple[FieldSpec, ...]:
+    """Fields named by the header, each of type C and as long as the column's longest value (1 to 255)."""
+    seen: dict[str, int] = {}
+    for column, name in enumerate(contents.header, start=1):
+        where = f"line {contents.header_line}, column {column}"
+        problem = _name_problem(name)
+        if problem is not None:
+            raise CsvInvalid(where, problem)
+        if name in seen:
+            raise CsvInvalid(where, f"duplicate column {name!r} (first in column {seen[name]})")
+        seen[name] = column
+    lengths = [1] * len(contents.header)
+    for _, values in contents.rows:
+        for index, value in enumerate(values[: len(lengths)]):
+            lengths[index] = max(lengths[index], len(value))
+    return tuple(
+        FieldSpec(name, min(length, MAX_FIELD_LENGTH), FieldType.CHARACTER)
+        for name, length in zip(contents.header, lengths, strict=True)
+    )
+
+
+# -- CSV files of calling lists: shared with ``_contacts.py``, which reads their records ---------------------------
+
+
+class CsvUnreadable(Exception):
+    """A CSV file cannot be read at all; ``reason`` is the operating system's."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class CsvInvalid(Exception):
+    """A CSV file breaks a rule at ``where`` (``line 7`` or ``line 1, column 3``)."""
+
+    def __init__(self, where: str, problem: str) -> None:
+        super().__init__(where, problem)
+        self.where = where
+        self.problem = problem
+
+
+@attrs.frozen
+class CsvContents:
+    """A CSV file's header and rows, each value stripped of surrounding blanks; blank rows are left out.
+
+    Attributes:
+        header_line: the line the header is on.
+        rows: (line the row starts on, values).
+    """
+
+    header: tuple[str, ...]
+    header_line: int
+    rows: tuple[tuple[int, tuple[str, ...]], ...]
+
+
+def read_csv(path: Path) -> CsvContents:
+    """Read the CSV file at ``path``: UTF-8 (a BOM is allowed), or Latin-1 when it is not valid UTF-8.
+
+    Raises:
+        CsvUnreadable: the file cannot be read.
+        CsvInvalid: it is not valid CSV, or has no header line.
+    """
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CsvUnreadable(exc.strerror or str(exc)) from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = raw.decode("latin-1")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: tuple[str, ...] | None = None
+    header_line = 0
+    rows: list[tuple[int, tuple[str, ...]]] = []
+    next_line = 1
+    try:
+        for row in reader:
+            line, next_line = next_line, reader.line_num + 1
+            values = tuple(value.strip() for value in row)
+            if not any(values):
+                continue  # a blank line, or only separators (as spreadsheets export trailing rows)
+            if header is None:
+                header, header_line = values, line
+            else:
+                rows.append((line, values))
+    except csv.Error as exc:
+        raise CsvInvalid(f"line {reader.line_num}", f"not valid CSV: {exc}") from None
+    if header is None:
+        raise CsvInvalid("line 1", "no header line (the file is empty)")
+    return CsvContents(header, header_line, tuple(rows))
+
+
+def csv_columns(contents: CsvContents, names: Sequence[str]) -> tuple[int, ...]:
+    """The column index of each of ``names`` in the header; other columns are ignored.
+
+    Raises:
+        CsvInvalid: a name has no column, or more than one.
+    """
+    where = f"line {contents.header_line}"
+    columns = []
+    for name in names:
+        found = [index for index, column in enumerate(contents.header) if column == name]
+        if not found:
+            raise CsvInvalid(where, f"no column for field {name!r}")
+        if len(found) > 1:
+            raise CsvInvalid(where, f"duplicate column {name!r} (columns {found[0] + 1} and {found[1] + 1})")
+        columns.append(found[0])
+    return tuple(columns)
+
+
+#: Generated dates start here (ids of type D count days from it).
+FIRST_GENERATED_DATE = datetime.date(2000, 1, 1)
+#: The most digits a generated id of type N or C has.
+MAX_ID_DIGITS = 16
+
+
+def format_date(date: datetime.date) -> str:
+    """A date as PC writes it: YYYY/MM/DD."""
+    return f"{date.year:04d}/{date.month:02d}/{date.day:02d}"
+
+
+def id_space(field: FieldSpec) -> tuple[range, Callable[[int], str]]:
+    """The record ids a generated list can put in ``field``: numbers and how each one is written.
+
+    Distinct numbers give distinct values that fit the field's type and length: digits for N and C,
+    amounts with cents for $ (plain digits below length 4), days from 2000/01/01 for D (length 10 and
+    more), minutes of the day as HH:MM for T (length 5 and more).  ``len()`` of the range is how many
+    records a generated list with this id field can have.
+    """
+    length = field.length
+    if field.type in (FieldType.NUMERIC, FieldType.CHARACTER):
+        digits = min(length, MAX_ID_DIGITS)
+        return range(10**digits), lambda number: f"{number:0{digits}d}"
+    if field.type is FieldType.CURRENCY:
+        if length < 4:
+            return range(10**length), str
+        return range(10 ** min(length - 1, MAX_ID_DIGITS)), lambda cents: f"{cents // 100}.{cents % 100:02d}"
+    if field.type is FieldType.DATE:
+        days = (datetime.date(9999, 12, 31) - FIRST_GENERATED_DATE).days + 1 if length >= 10 else 0
+        return range(days), lambda day: format_date(FIRST_GENERATED_DATE + datetime.timedelta(days=day))
+    minutes = 24 * 60 if length >= 5 else 0
+    return range(minutes), lambda minute: f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 #: What each job type dials from: (needs an outbound list, needs an inbound list).
@@ -621,6 +852,7 @@ def _read_job(table: _Table, list_names: Mapping[str, str]) -> JobConfig:
         keys.append(CompletionKey(code=code, description=description, label=label))
     units = table.strings("units")
     start_running = table.boolean("start_running", _DEFAULT_JOB.start_running)
+    dialing = _read_dialing(table.table("dialing", _DIALING_KEYS), job_type)
     return JobConfig(
         name=name,
         type=job_type,
@@ -634,7 +866,119 @@ def _read_job(table: _Table, list_names: Mapping[str, str]) -> JobConfig:
         keys=tuple(keys),
         units=units,
         start_running=start_running,
+        dialing=dialing,
     )
+
+
+_DIALING_KEYS = (
+    "dial_delay",
+    "answer_rate",
+    "outcomes",
+    "max_attempts",
+    "retry_delay",
+    "hangup_rate",
+    "talk_time",
+    "preview_timeout",
+    "inbound_rate",
+    "callback_owner",
+    "calling_hours",
+    "callback_min_minutes",
+)
+
+
+def _read_dialing(table: _Table, job_type: JobType) -> DialingConfig:
+    defaults = DialingConfig()
+    dial_delay = _span(table, "dial_delay", defaults.dial_delay)
+    answer_rate = table.number("answer_rate", defaults.answer_rate, 0, 1)
+    outcomes = _outcomes(table, defaults.outcomes)
+    if answer_rate < 1 and not any(weight > 0 for _, weight in outcomes):
+        table.fail(
+            "outcomes",
+            f"needs at least one outcome with a positive weight when answer_rate is below 1 ({_show(answer_rate)})",
+        )
+    max_attempts = table.integer("max_attempts", defaults.max_attempts, 1)
+    retry_delay = table.number("retry_delay", defaults.retry_delay, 0)
+    hangup_rate = table.number("hangup_rate", defaults.hangup_rate, 0, 1)
+    talk_time = _span(table, "talk_time", defaults.talk_time)
+    preview_timeout = table.number("preview_timeout", defaults.preview_timeout, 0, allow_low=False)
+    inbound_rate = table.number("inbound_rate", defaults.inbound_rate, 0)
+    if "inbound_rate" in table.data and job_type not in (JobType.INBOUND, JobType.BLEND):
+        table.fail("inbound_rate", f"not used by {_JOB_TYPE_NAMES[job_type]} job (type {job_type.value!r})")
+    callback_owner = CallbackOwner(table.choice("callback_owner", defaults.callback_owner, CallbackOwner))
+    calling_hours = _calling_hours(table, defaults.calling_hours)
+    callback_min_minutes = table.integer("callback_min_minutes", defaults.callback_min_minutes, 0)
+    return DialingConfig(
+        dial_delay=dial_delay,
+        answer_rate=answer_rate,
+        outcomes=outcomes,
+        max_attempts=max_attempts,
+        retry_delay=retry_delay,
+        hangup_rate=hangup_rate,
+        talk_time=talk_time,
+        preview_timeout=preview_timeout,
+        inbound_rate=inbound_rate,
+        callback_owner=callback_owner,
+        calling_hours=calling_hours,
+        callback_min_minutes=callback_min_minutes,
+    )
+
+
+def _pair(table: _Table, key: str, what: str) -> tuple[object, object] | None:
+    """A two-item array at ``key`` (``None`` when absent)."""
+    value = table.get(key)
+    if value is _MISSING:
+        return None
+    if not isinstance(value, list) or len(value) != 2:
+        got = f"an array of {len(value)}" if isinstance(value, list) else _show(value)
+        table.fail(key, f"must be {what}, got {got}")
+    return value[0], value[1]
+
+
+def _span(table: _Table, key: str, default: tuple[float, float]) -> tuple[float, float]:
+    """Seconds ``[min, max]``, both at least 0, min not above max."""
+    pair = _pair(table, key, "[min, max], two numbers of seconds")
+    if pair is None:
+        return default
+    path = table.path_of(key)
+    low, high = (_number(item, f"{path}[{index}]", 0) for index, item in enumerate(pair))
+    if low > high:
+        table.fail(key, f"min ({_show(low)}) must not be greater than max ({_show(high)})")
+    return low, high
+
+
+def _calling_hours(table: _Table, default: tuple[str, str]) -> tuple[str, str]:
+    """``["HH:MM", "HH:MM"]``, start not after end."""
+    pair = _pair(table, "calling_hours", '[start, end], two times "HH:MM"')
+    if pair is None:
+        return default
+    path = table.path_of("calling_hours")
+    times = []
+    for index, item in enumerate(pair):
+        if not isinstance(item, str) or not _HH_MM.fullmatch(item):
+            raise _Invalid(f"{path}[{index}]", f'must be a time "HH:MM" from "00:00" to "23:59", got {_show(item)}')
+        times.append(item)
+    start, end = times
+    if start > end:
+        table.fail("calling_hours", f"start ({start!r}) must not be later than end ({end!r})")
+    return start, end
+
+
+def _outcomes(table: _Table, default: tuple[tuple[int, float], ...]) -> tuple[tuple[int, float], ...]:
+    """``{ "<completion code>" = <weight>, ... }``, in the order written."""
+    value = table.get("outcomes")
+    if value is _MISSING:
+        return default
+    if not isinstance(value, dict):
+        table.fail(
+            "outcomes", f'must be a table of completion code = weight, such as {{ "15" = 2.0 }}, got {_show(value)}'
+        )
+    path = table.path_of("outcomes")
+    outcomes = []
+    for key, weight in value.items():
+        if not _CODE_KEY.fullmatch(key) or int(key) > MAX_COMPLETION_CODE:
+            raise _Invalid(path, f"key {key!r} must be a completion code from 0 to {MAX_COMPLETION_CODE}")
+        outcomes.append((int(key), _number(weight, f"{path}.{key}", 0)))
+    return tuple(outcomes)
 
 
 def _read_agent(table: _Table) -> AgentConfig:

@@ -17,8 +17,11 @@ from agt_server.protocol import JobType, WorkClass
 __all__ = [
     "AgentConfig",
     "AssignmentConfig",
+    "CallbackOwner",
     "CallingListConfig",
     "CompletionKey",
+    "ContactRecord",
+    "DialingConfig",
     "FieldSpec",
     "FieldType",
     "JobConfig",
@@ -26,6 +29,7 @@ __all__ = [
     "LogonThrottleConfig",
     "ProtocolOptions",
     "SessionLimits",
+    "SimulationConfig",
     "SiteConfig",
     "TlsConfig",
 ]
@@ -56,15 +60,17 @@ class CallingListConfig:
 
     Attributes:
         name: the list's name, as AGTListCallLists shows it.
-        fields: the fields in order.
+        fields: the fields in order (for a CSV file without declared fields: its header's, as text).
         csv_path: a CSV file of records (``None`` for a generated list).
         generated_records: how many records to generate when there is no CSV file.
+        id_field: the field that identifies a record (default: the first field).
     """
 
     name: str
     fields: tuple[FieldSpec, ...]
     csv_path: Path | None = None
     generated_records: int = 0
+    id_field: str | None = None
 
 
 @attrs.frozen
@@ -74,6 +80,47 @@ class CompletionKey:
     code: int
     description: str
     label: str = ""
+
+
+class CallbackOwner(enum.StrEnum):
+    """Who a callback scheduled by an agent belongs to."""
+
+    AGENT = "agent"  #: the agent who scheduled it (agent-owned recall, rule R7)
+    CAMPAIGN = "campaign"  #: any agent of the job
+
+
+@attrs.frozen
+class DialingConfig:
+    """How the simulated dialer works one job.  Zero delays and a seeded generator make runs repeatable.
+
+    Attributes:
+        dial_delay: seconds (min, max) from an agent being ready to its call being answered (or not).
+        answer_rate: share of dials a person answers (0-1); the others end with a dialer outcome.
+        outcomes: completion code -> weight for the unanswered dials (e.g. 11 busy, 15 no answer,
+            13 answering machine); the dialer records them without involving an agent.
+        max_attempts: dials per record before it is finished with its last outcome.
+        retry_delay: seconds before an unanswered record is dialed again.
+        hangup_rate: share of answered calls where the customer hangs up first (AGTAutoReleaseLine).
+        talk_time: seconds (min, max) after which such a customer hangs up.
+        preview_timeout: seconds a managed job's preview lasts before the server dials by itself.
+        inbound_rate: inbound calls per minute arriving at an inbound or blend job (0 = none).
+        callback_owner: who callbacks scheduled on this job belong to.
+        calling_hours: local hours (start, end) in which callbacks may be scheduled, as "HH:MM".
+        callback_min_minutes: how far ahead a callback must be scheduled at least (E28800 otherwise).
+    """
+
+    dial_delay: tuple[float, float] = (0.0, 0.0)
+    answer_rate: float = 1.0
+    outcomes: tuple[tuple[int, float], ...] = ((11, 1.0), (15, 2.0), (13, 1.0))
+    max_attempts: int = 3
+    retry_delay: float = 60.0
+    hangup_rate: float = 0.0
+    talk_time: tuple[float, float] = (30.0, 120.0)
+    preview_timeout: float = 30.0
+    inbound_rate: float = 0.0
+    callback_owner: CallbackOwner = CallbackOwner.AGENT
+    calling_hours: tuple[str, str] = ("00:00", "23:59")
+    callback_min_minutes: int = 0
 
 
 @attrs.frozen
@@ -93,6 +140,7 @@ class JobConfig:
         keys: the completion codes agents may finish records with.
         units: unit ids of a unit-work-list job (empty for other jobs).
         start_running: whether the job runs as soon as the server starts.
+        dialing: how the simulated dialer works the job.
     """
 
     name: str
@@ -107,6 +155,7 @@ class JobConfig:
     keys: tuple[CompletionKey, ...] = ()
     units: tuple[str, ...] = ()
     start_running: bool = True
+    dialing: DialingConfig = DialingConfig()
 
 
 @attrs.frozen
@@ -224,6 +273,27 @@ class AssignmentConfig:
 
 
 @attrs.frozen
+class ContactRecord:
+    """One record of a calling list: its id and its field values in the list's field order."""
+
+    record_id: str
+    fields: tuple[tuple[str, str], ...]
+
+
+@attrs.frozen
+class SimulationConfig:
+    """The simulation as a whole.
+
+    Attributes:
+        seed: seeds the dialer's random choices (``None``: different every run).
+        database: the SQLite file for durable data, relative to ``data_dir``, or ``:memory:``.
+    """
+
+    seed: int | None = None
+    database: str = "agt_server.sqlite3"
+
+
+@attrs.frozen
 class SiteConfig:
     """Everything the server is configured with.
 
@@ -242,4 +312,5 @@ class SiteConfig:
     throttle: LogonThrottleConfig = LogonThrottleConfig()
     protocol: ProtocolOptions = ProtocolOptions()
     assignment: AssignmentConfig = AssignmentConfig()
+    simulation: SimulationConfig = SimulationConfig()
     data_dir: Path = Path("data")

@@ -20,7 +20,16 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from agt_server.protocol import ErrorCode, JobType, Message, MessageType, WorkClass, split_records
+from agt_server.protocol import (
+    MAX_CLIENT_READ,
+    ErrorCode,
+    JobType,
+    Message,
+    MessageType,
+    WorkClass,
+    encoded_size,
+    split_records,
+)
 
 from ._errors import CommandRejected
 from ._events import AgentEvent, Effect, Send
@@ -82,7 +91,9 @@ class CommandCall:
         """Send ``records`` as ``D 0 M00001 …`` messages of at most 256 bytes, then ``R 0 M00000``."""
         self.pending()
         template = self._message(MessageType.DATA, ("0", "M00001"))
-        for part in split_records(template, list(records), encoding=self.engine.config.protocol.encoding):
+        room = MAX_CLIENT_READ - encoded_size(template) - 1
+        fitted = [record[:room] for record in records]  # a record that cannot fit alone is cut
+        for part in split_records(template, fitted, encoding=self.engine.config.protocol.encoding):
             self.effects.append(Send(self.session.conn, part))
         self.ok()
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING
 
-from agt_server.protocol import Message, MessageType
+from agt_server.protocol import Message, MessageType, fit_message
 
 from ._allocation import AgentSlot, JobSlot, allocate
 from ._calls import CallKind
@@ -66,9 +66,13 @@ _LEFT_JOB_REASONS = {
 
 
 def notification(session: Session, keyword: str, *messages: tuple[str, ...]) -> list[Effect]:
-    """The ``N`` messages of one notification to ``session`` (invoke id 0, the session's process id)."""
+    """The ``N`` messages of one notification to ``session`` (invoke id 0, the session's process id),
+    each cut to the 256 bytes real clients read at once."""
     return [
-        Send(session.conn, Message(keyword, MessageType.NOTIFICATION, segments, process_id=session.process_id))
+        Send(
+            session.conn,
+            fit_message(Message(keyword, MessageType.NOTIFICATION, segments, process_id=session.process_id)),
+        )
         for segments in messages
     ]
 
@@ -118,6 +122,14 @@ class Balancer:
         for conn in sorted(self.engine.attached[name] | self.waiting_for[name]):
             session = sessions.get(conn)
             if session is not None and session.server_assigned:
+                self.touch(session)
+
+    def job_has_room(self, name: str) -> None:
+        """An agent left a job with a maximum: the agents waiting for it may now have a place."""
+        sessions = self.engine.sessions
+        for conn in sorted(self.waiting_for[name]):
+            session = sessions.get(conn)
+            if session is not None:
                 self.touch(session)
 
     def forget(self, session: Session) -> None:

@@ -226,7 +226,7 @@ class Engine:
         self.attached[job].discard(session.conn)
         session.clear_job()
         if self.jobs[job].config.max_agents is not None:
-            self.balancer.job_changed(job)
+            self.balancer.job_has_room(job)
 
     def log_off(self, session: Session, reason: str, effects: list[Effect]) -> None:
         """Take ``session``'s agent off its job and out of the online table (logoff or lost connection).

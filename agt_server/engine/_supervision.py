@@ -200,7 +200,8 @@ def control_job(engine: Engine, name: str, action: JobAction, now: float, effect
     if not job.running:
         _end_manual_work(engine, name, linked, new_state, effects)
     engine.balancer.job_changed(name)
-    del now
+    # A job that starts or stops changes everyone's fair share, not only its own agents'.
+    engine.balancer.request_rebalance(now)
 
 
 def _end_manual_work(

@@ -20,7 +20,18 @@ from ._errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from ._framing import MAX_MESSAGE_SIZE, MAX_SEGMENTS, Sentinel
 from ._message import SERVER_CLIENT_ID, Message
 from ._tty import TTY_CLIENT_ID, TtyCodec, render_line
-from ._wire import ETB, ETX, HEADER_SIZE, MAX_CLIENT_READ, RS, WireCodec, encode, encoded_size, split_records
+from ._wire import (
+    ETB,
+    ETX,
+    HEADER_SIZE,
+    MAX_CLIENT_READ,
+    RS,
+    WireCodec,
+    encode,
+    encoded_size,
+    fit_message,
+    split_records,
+)
 
 NEED_DATA = Sentinel.NEED_DATA
 CLOSED = Sentinel.CLOSED
@@ -58,6 +69,7 @@ __all__ = [
     "describe_completion_code",
     "encode",
     "encoded_size",
+    "fit_message",
     "render_line",
     "split_records",
 ]

@@ -283,6 +283,30 @@ def encoded_size(message: Message, *, encoding: str = "latin-1") -> int:
     return HEADER_SIZE + sum(1 + len(s.encode(encoding, errors="replace")) for s in message.segments) + 1
 
 
+def fit_message(
+    message: Message, *, max_size: int = MAX_CLIENT_READ, keep: int = 2, encoding: str = "latin-1"
+) -> Message:
+    """``message`` shortened to at most ``max_size`` bytes by cutting its longest segments.
+
+    The first ``keep`` segments (a server message's status and code) are never cut.  Free text from
+    calling lists (a customer's name, a long field value) must not push a message past what real
+    clients read in one go; losing the end of a long value is the lesser harm.
+    """
+    excess = encoded_size(message, encoding=encoding) - max_size
+    if excess <= 0:
+        return message
+    segments = list(message.segments)
+    while excess > 0:
+        candidates = [index for index in range(keep, len(segments)) if segments[index]]
+        if not candidates:
+            break
+        longest = max(candidates, key=lambda index: len(segments[index]))
+        cut = min(excess, len(segments[longest]))
+        segments[longest] = segments[longest][: len(segments[longest]) - cut]
+        excess -= cut
+    return attrs.evolve(message, segments=tuple(segments))
+
+
 def split_records(
     template: Message,
     records: Sequence[str],

@@ -34,6 +34,7 @@ from agt_server.protocol import (
     WireCodec,
     encode,
     encoded_size,
+    fit_message,
     split_records,
 )
 
@@ -837,3 +838,30 @@ class TestRoundTrip:
         for error in self.feed_anything(data, wire):
             if error.reply is not None:
                 encode(error.reply)
+
+
+class TestFitMessage:
+    """fit_message() keeps server messages within the 256 bytes real clients read at once."""
+
+    def test_message_that_fits_is_unchanged(self) -> None:
+        """A message already within the limit comes back as it is."""
+        message = Message("AGTCallNotify", N, ("0", "M00001", "MARY ROE", "OUTBOUND"))
+        assert fit_message(message) is message
+
+    def test_longest_segments_are_cut_to_fit(self) -> None:
+        """An over-long message is cut, longest segment first, to exactly the limit; status and code stay."""
+        message = Message("AGTAORNotify", N, ("0", "M00001", "x" * 300, "CMP4", "Allid", "y" * 100))
+        fitted = fit_message(message)
+        assert len(encode(fitted)) == MAX_CLIENT_READ
+        assert fitted.segments[:2] == ("0", "M00001")
+        assert fitted.segments[3:5] == ("CMP4", "Allid")
+        assert fitted.segments[2].startswith("x") and fitted.segments[5] == "y" * 100
+
+    @given(st.lists(st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=400), max_size=8))
+    def test_any_segments_fit(self, texts: list[str]) -> None:
+        """Whatever the data segments, the result is at most 256 bytes and keeps its first two segments."""
+        message = Message("AGTCallNotify", N, ("0", "M00001", *texts))
+        fitted = fit_message(message)
+        assert len(encode(fitted)) <= MAX_CLIENT_READ
+        assert fitted.segments[:2] == ("0", "M00001")
+        assert all(new == old[: len(new)] for new, old in zip(fitted.segments, message.segments, strict=True))
