@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ._load import (
+    TIME_OF_DAY,
     ConfigError,
     CsvInvalid,
     CsvUnreadable,
@@ -36,7 +37,6 @@ __all__ = ["load_all", "load_records"]
 _DIGITS = re.compile(r"[0-9]+")
 _AMOUNT = re.compile(r"-?(?:[0-9]+(?:\.[0-9]+)?|\.[0-9]+)")
 _DATE = re.compile(r"(?P<year>[0-9]{4})(?P<sep>[/-])(?P<month>[0-9]{2})(?P=sep)(?P<day>[0-9]{2})")
-_TIME = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 
 
 def load_records(calling_list: CallingListConfig, *, seed: int = 0) -> tuple[ContactRecord, ...]:
@@ -130,7 +130,7 @@ def value_problem(field: FieldSpec, value: str) -> str | None:
         return f"{value!r} is not an amount"
     if field.type is FieldType.DATE and not _is_date(value):
         return f"{value!r} is not a date (YYYY/MM/DD or YYYY-MM-DD)"
-    if field.type is FieldType.TIME and not _TIME.fullmatch(value):
+    if field.type is FieldType.TIME and not TIME_OF_DAY.fullmatch(value):
         return f"{value!r} is not a time (HH:MM)"
     return None
 

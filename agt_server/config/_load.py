@@ -10,6 +10,10 @@ Unknown keys are errors, because in a configuration a misspelt key that is silen
 setting that silently does not apply.  Validation stops at the first problem, in document order
 within a table and in the order of the schema between tables; cross-references (linked jobs, calling
 lists) are checked once everything they may point at has been read.
+
+A calling list's CSV file is read here too, for its header: it must name the list's declared fields, or
+it gives the fields when none are declared.  The records themselves are checked by ``load_records``
+(``_contacts.py``), which shares this module's CSV reader.
 """
 
 from __future__ import annotations
@@ -67,7 +71,7 @@ MAX_MESSAGE_SIZE_LIMIT = 16 * 1024 * 1024
 MAX_GENERATED_RECORDS = 1_000_000
 TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
 #: A time of day as calling hours and ``T`` fields write it.
-_HH_MM = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
+TIME_OF_DAY = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 #: A completion code as an ``outcomes`` key: decimal, no sign, no leading zeros.
 _CODE_KEY = re.compile(r"0|[1-9][0-9]{0,2}")
 #: A header keyword is 20 characters at most; every AGT command starts with ``AGT``.
@@ -118,7 +122,8 @@ def load_config(path: Path) -> SiteConfig:
 
     Raises:
         ConfigError: the file cannot be read, is not valid TOML or UTF-8, or breaks a rule of the
-            schema; the message says which and where.
+            schema, or a calling list's CSV file cannot be read or its header does not fit; the message
+            says which and where.
     """
     source = str(path)
     try:
@@ -735,7 +740,7 @@ def read_csv(path: Path) -> CsvContents:
     except csv.Error as exc:
         raise CsvInvalid(f"line {reader.line_num}", f"not valid CSV: {exc}") from None
     if header is None:
-        raise CsvInvalid("line 1", "no header line (the file is empty)")
+        raise CsvInvalid("line 1", "no header line (the file is empty or blank)")
     return CsvContents(header, header_line, tuple(rows))
 
 
@@ -954,7 +959,7 @@ def _calling_hours(table: _Table, default: tuple[str, str]) -> tuple[str, str]:
     path = table.path_of("calling_hours")
     times = []
     for index, item in enumerate(pair):
-        if not isinstance(item, str) or not _HH_MM.fullmatch(item):
+        if not isinstance(item, str) or not TIME_OF_DAY.fullmatch(item):
             raise _Invalid(f"{path}[{index}]", f'must be a time "HH:MM" from "00:00" to "23:59", got {_show(item)}')
         times.append(item)
     start, end = times

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import pytest
 
 from agt_server.config import (
     AgentConfig,
+    CallbackOwner,
     CallingListConfig,
     CompletionKey,
     ConfigError,
+    DialingConfig,
     FieldSpec,
     FieldType,
     JobConfig,
@@ -19,6 +22,7 @@ from agt_server.config import (
     PasswordVerifier,
     ProtocolOptions,
     SessionLimits,
+    SimulationConfig,
     SiteConfig,
     TlsConfig,
     demo_config,
@@ -26,6 +30,7 @@ from agt_server.config import (
     load_config,
     verify_password,
 )
+from agt_server.config._load import _DIALING_KEYS, _TOP_KEYS
 from agt_server.protocol import JobType, WorkClass
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -35,6 +40,26 @@ LIST = '[[calling_lists]]\nname = "l1"\nfields = [{ name = "A", length = 5 }]\n'
 JOB = '[[jobs]]\nname = "J1"\ntype = "O"\noutbound_list = "l1"\n'
 AGENT = f'[[agents]]\nname = "a1"\npassword_hash = "{HASH}"\n'
 MINIMAL = LIST + JOB + AGENT
+DIALING = "[jobs.dialing]\n"
+INBOUND_JOB = '[[jobs]]\nname = "J1"\ntype = "I"\ninbound_list = "l1"\n'
+
+#: Every key the loader knows, as test_every_key_appears looks for it in examples/site.toml.
+EXAMPLE_KEYS = [
+    "data_dir", "[listeners]", "host", "agent_port", "tls_port", "tty_port",
+    "[tls]", "certificate", "key", "client_ca", "require_client_certificate", "minimum_version",
+    "[limits]", "idle_timeout", "max_connections", "outbox_size", "max_message_size", "write_timeout",
+    "inter_message_delay",
+    "[assignment]", "dwell_time", "rebalance_interval",
+    "[throttle]", "max_failures", "window", "lockout",
+    "[protocol]", "require_headset", "pending_replies", "encoding",
+    "[simulation]", "seed", "database",
+    "[[calling_lists]]", "fields", "length", "type", "csv", "generated_records", "id_field",
+    "[[jobs]]", "priority", "min_agents", "max_agents", "required_skills", "linked_job", "outbound_list",
+    "inbound_list", "keys", "code", "description", "label", "units", "start_running",
+    "[jobs.dialing]", "dial_delay", "answer_rate", "outcomes", "max_attempts", "retry_delay", "hangup_rate",
+    "talk_time", "preview_timeout", "inbound_rate", "callback_owner", "calling_hours", "callback_min_minutes",
+    "[[agents]]", "password_hash", "skills", "work_classes", "group",
+]  # fmt: skip
 
 
 def write(tmp_path: Path, text: str, name: str = "site.toml") -> Path:
@@ -71,10 +96,12 @@ class TestExampleSite:
         assert site.protocol == ProtocolOptions(
             require_headset=True, pending_replies=frozenset({"AGTFinishedItem"}), encoding="latin-1"
         )
+        assert site.simulation == SimulationConfig(seed=42, database="agt_server.sqlite3")
 
     def test_calling_lists(self, site: SiteConfig) -> None:
-        """The example's accounts list reads examples/accounts.csv; the others are generated."""
-        accounts, leads, inbound = site.calling_lists
+        """The example's accounts lists read examples/accounts.csv, one with declared fields and one with the
+        header's; the others are generated."""
+        accounts, accounts_text, leads, inbound = site.calling_lists
         assert accounts == CallingListConfig(
             name="accounts",
             fields=(
@@ -87,6 +114,22 @@ class TestExampleSite:
                 FieldSpec("DUEDATE", 10, FieldType.DATE),
             ),
             csv_path=EXAMPLES / "accounts.csv",
+            id_field="ACCTNUM",
+        )
+        # Header-derived: every column as text, as long as its longest value.
+        assert accounts_text == CallingListConfig(
+            name="accounts_text",
+            fields=(
+                FieldSpec("ACCTNUM", 16),
+                FieldSpec("NAME", 17),
+                FieldSpec("PHONE1", 10),
+                FieldSpec("PHONE2", 10),
+                FieldSpec("BALANCE", 7),
+                FieldSpec("CITY", 11),
+                FieldSpec("DUEDATE", 10),
+            ),
+            csv_path=EXAMPLES / "accounts.csv",
+            id_field="ACCTNUM",
         )
         assert (leads.name, leads.csv_path, leads.generated_records) == ("leads", None, 500)
         assert (inbound.name, inbound.csv_path, inbound.generated_records) == ("inbound_calls", None, 100)
@@ -119,6 +162,20 @@ class TestExampleSite:
             ),
             units=(),
             start_running=True,
+            dialing=DialingConfig(
+                dial_delay=(2, 6),
+                answer_rate=0.7,
+                outcomes=((11, 1.0), (15, 2.0), (13, 1.0)),
+                max_attempts=3,
+                retry_delay=120,
+                hangup_rate=0.1,
+                talk_time=(20, 90),
+                preview_timeout=30,
+                inbound_rate=0,
+                callback_owner=CallbackOwner.AGENT,
+                calling_hours=("08:00", "21:00"),
+                callback_min_minutes=5,
+            ),
         )
         assert [(job.name, job.type) for job in site.jobs] == [
             ("CMP1", JobType.OUTBOUND),
@@ -131,6 +188,9 @@ class TestExampleSite:
         assert not site.jobs[1].start_running
         assert site.jobs[2].units == ("EAST", "WEST")
         assert (site.jobs[4].outbound_list, site.jobs[4].inbound_list) == ("leads", "inbound_calls")
+        assert site.jobs[1].dialing == DialingConfig()
+        assert [job.dialing.inbound_rate for job in site.jobs] == [0, 0, 0, 2.0, 1.0, 0]
+        assert (site.jobs[5].outbound_list, site.jobs[5].dialing.preview_timeout) == ("accounts_text", 20)
 
     def test_agents(self, site: SiteConfig) -> None:
         """The example's agents load with their skills, work classes and groups, and agentN's password is agentN."""
@@ -151,17 +211,7 @@ class TestExampleSite:
     def test_every_key_appears(self) -> None:
         """Every key the loader knows appears in the example, as a setting or a commented-out line."""
         text = (EXAMPLES / "site.toml").read_text(encoding="utf-8")
-        keys = [
-            "data_dir", "[listeners]", "host", "agent_port", "tls_port", "tty_port",
-            "[tls]", "certificate", "key", "client_ca", "require_client_certificate", "minimum_version",
-            "[limits]", "idle_timeout", "max_connections", "outbox_size", "max_message_size", "inter_message_delay",
-            "[throttle]", "max_failures", "window", "lockout",
-            "[protocol]", "require_headset", "pending_replies", "encoding",
-            "[[calling_lists]]", "fields", "length", "type", "csv", "generated_records",
-            "[[jobs]]", "priority", "min_agents", "max_agents", "required_skills", "linked_job", "outbound_list",
-            "inbound_list", "keys", "code", "description", "label", "units", "start_running",
-            "[[agents]]", "password_hash", "skills", "work_classes", "group",
-        ]  # fmt: skip
+        keys = EXAMPLE_KEYS
         lines = [line.lstrip("# ") for line in text.splitlines()]
         missing = [key for key in keys if not any(line.startswith(key) or f" {key} =" in line for line in lines)]
         assert missing == []
@@ -213,7 +263,9 @@ class TestDemoConfig:
             "cmp1_list", "cmp2_list", "cmp3_list", "cmp4_list", "blend1_list", "preview1_list", "inbound_calls"
         }  # fmt: skip
         for calling_list in site.calling_lists:
-            assert (calling_list.csv_path, calling_list.generated_records) == (None, 200)
+            expected = 500 if calling_list.name == "inbound_calls" else 200
+            assert (calling_list.csv_path, calling_list.generated_records) == (None, expected)
+            assert calling_list.id_field is None
             assert [(field.name, field.length, field.type) for field in calling_list.fields] == [
                 ("ACCTNUM", 16, "N"),
                 ("NAME", 26, "C"),
@@ -223,6 +275,33 @@ class TestDemoConfig:
                 ("CITY", 20, "C"),
                 ("DUEDATE", 10, "D"),
             ]
+
+    def test_dialing(self) -> None:
+        """The demo dials at human speed; PREVIEW1 previews for 20 s; calls arrive at INBOUND1 and BLEND1."""
+        human = DialingConfig(
+            dial_delay=(2.0, 6.0),
+            answer_rate=0.7,
+            hangup_rate=0.1,
+            talk_time=(20.0, 90.0),
+            retry_delay=120.0,
+            max_attempts=3,
+        )
+        dialing = {job.name: job.dialing for job in demo_config().jobs}
+        assert dialing == {
+            "CMP1": human,
+            "CMP2": human,
+            "CMP3": human,
+            "CMP4": human,
+            "INBOUND1": attrs.evolve(human, inbound_rate=2.0),
+            "BLEND1": attrs.evolve(human, inbound_rate=1.0),
+            "PREVIEW1": attrs.evolve(human, preview_timeout=20.0),
+        }
+        assert human.outcomes == DialingConfig().outcomes
+        assert human.callback_owner is CallbackOwner.AGENT
+
+    def test_simulation(self) -> None:
+        """The demo has no fixed seed and the default database."""
+        assert demo_config().simulation == SimulationConfig(seed=None, database="agt_server.sqlite3")
 
     def test_agents(self) -> None:
         """The demo has agent1-agent20 with every work class, agent1-10 in team-a and agent11-20 in team-b."""
@@ -255,7 +334,8 @@ class TestDemoConfig:
         assert site.tls == TlsConfig()
 
     def test_demo_as_toml_loads_the_same(self, tmp_path: Path) -> None:
-        """The demo obeys the loader's rules: written out as TOML it loads back to the same jobs, lists and agents."""
+        """The demo obeys the loader's rules: written out as TOML it loads back to the same jobs (with their
+        dialing), lists, agents and simulation."""
         site = demo_config()
         parts = []
         for calling_list in site.calling_lists:
@@ -278,7 +358,7 @@ class TestDemoConfig:
             )
             parts.append(
                 f'[[jobs]]\nname = "{job.name}"\ntype = "{job.type}"\npriority = {job.priority}\n'
-                f"{lists}keys = [{keys}]\n"
+                f"{lists}keys = [{keys}]\n{dialing_toml(job)}"
             )
         for agent in site.agents:
             parts.append(
@@ -286,6 +366,30 @@ class TestDemoConfig:
             )
         loaded = load_config(write(tmp_path, "\n".join(parts)))
         assert (site.jobs, site.calling_lists, site.agents) == (loaded.jobs, loaded.calling_lists, loaded.agents)
+        assert loaded.simulation == site.simulation
+
+
+def dialing_toml(job: JobConfig) -> str:
+    """``job.dialing`` as a ``[jobs.dialing]`` table, every key written (inbound_rate only where allowed)."""
+    dialing = job.dialing
+    outcomes = ", ".join(f'"{code}" = {weight!r}' for code, weight in dialing.outcomes)
+    lines = [
+        "[jobs.dialing]",
+        f"dial_delay = [{dialing.dial_delay[0]!r}, {dialing.dial_delay[1]!r}]",
+        f"answer_rate = {dialing.answer_rate!r}",
+        f"outcomes = {{ {outcomes} }}",
+        f"max_attempts = {dialing.max_attempts}",
+        f"retry_delay = {dialing.retry_delay!r}",
+        f"hangup_rate = {dialing.hangup_rate!r}",
+        f"talk_time = [{dialing.talk_time[0]!r}, {dialing.talk_time[1]!r}]",
+        f"preview_timeout = {dialing.preview_timeout!r}",
+        f'callback_owner = "{dialing.callback_owner}"',
+        f'calling_hours = ["{dialing.calling_hours[0]}", "{dialing.calling_hours[1]}"]',
+        f"callback_min_minutes = {dialing.callback_min_minutes}",
+    ]
+    if job.type in (JobType.INBOUND, JobType.BLEND):
+        lines.append(f"inbound_rate = {dialing.inbound_rate!r}")
+    return "\n".join(lines) + "\n"
 
 
 class TestLoadConfig:
@@ -311,6 +415,8 @@ class TestLoadConfig:
             + JOB
             + AGENT,
         )
+        (tmp_path / "conf" / "lists").mkdir()
+        write(tmp_path / "conf" / "lists", "A\nx\n", "l1.csv")
         monkeypatch.chdir(tmp_path)
         site = load_config(Path("conf/site.toml"))
         assert site.source == "conf/site.toml"
@@ -578,6 +684,110 @@ BAD_FILES = [
     (LIST + JOB + AGENT + 'group = ""\n', "agents[0].group: must not be empty"),
     (LIST + JOB + AGENT + "group = 1\n", "agents[0].group: must be a string, got 1"),
     (LIST + JOB + AGENT + 'skills = [""]\n', "agents[0].skills[0]: must not be empty"),
+    # calling lists: id_field, and generated lists' ids
+    (LIST + 'id_field = "B"\n' + JOB + AGENT, "calling_lists[0].id_field: no field named 'B'"),
+    (LIST + "id_field = 1\n" + JOB + AGENT, "calling_lists[0].id_field: must be a string, got 1"),
+    (LIST + 'id_field = ""\n' + JOB + AGENT, "calling_lists[0].id_field: no field named ''"),
+    ('[[calling_lists]]\nname = "l1"\nfields = [{ name = "A", length = 2, type = "N" }]\ngenerated_records = 101\n'
+     + JOB + AGENT,
+     "calling_lists[0].generated_records: must be at most 100, the number of different values of the id field 'A' "
+     "(type 'N', length 2), got 101"),
+    ('[[calling_lists]]\nname = "l1"\nfields = [{ name = "A", length = 1 }, { name = "B", length = 4, type = "T" }]\n'
+     'id_field = "B"\ngenerated_records = 1\n' + JOB + AGENT,
+     "calling_lists[0].generated_records: must be at most 0, the number of different values of the id field 'B' "
+     "(type 'T', length 4), got 1"),
+    ('[[calling_lists]]\nname = "l1"\nfields = [{ name = "T", length = 5, type = "T" }]\ngenerated_records = 1441\n'
+     + JOB + AGENT,
+     "calling_lists[0].generated_records: must be at most 1440, the number of different values of the id field 'T' "
+     "(type 'T', length 5), got 1441"),
+    # simulation
+    ("simulation = 5\n" + MINIMAL, "simulation: must be a table, got 5"),
+    ("[simulation]\nsed = 1\n" + MINIMAL, "simulation: unknown key 'sed'"),
+    ('[simulation]\nseed = "x"\n' + MINIMAL, "simulation.seed: must be an integer, got 'x'"),
+    ("[simulation]\nseed = 1.5\n" + MINIMAL, "simulation.seed: must be an integer, got 1.5"),
+    ("[simulation]\nseed = true\n" + MINIMAL, "simulation.seed: must be an integer, got true"),
+    ('[simulation]\ndatabase = ""\n' + MINIMAL,
+     'simulation.database: must not be empty (use ":memory:" for a database that is not kept)'),
+    ("[simulation]\ndatabase = 5\n" + MINIMAL, "simulation.database: must be a string, got 5"),
+    # dialing
+    (LIST + JOB + "dialing = 5\n" + AGENT, "jobs[0].dialing: must be a table, got 5"),
+    (LIST + JOB + DIALING + "dial_dely = [1, 2]\n" + AGENT, "jobs[0].dialing: unknown key 'dial_dely'"),
+    (LIST + JOB + DIALING + "dial_delay = 5\n" + AGENT,
+     "jobs[0].dialing.dial_delay: must be [min, max], two numbers of seconds, got 5"),
+    (LIST + JOB + DIALING + "dial_delay = [1, 2, 3]\n" + AGENT,
+     "jobs[0].dialing.dial_delay: must be [min, max], two numbers of seconds, got an array of 3"),
+    (LIST + JOB + DIALING + "dial_delay = [-1, 2]\n" + AGENT,
+     "jobs[0].dialing.dial_delay[0]: must be a number of at least 0, got -1"),
+    (LIST + JOB + DIALING + 'dial_delay = [1, "2"]\n' + AGENT,
+     "jobs[0].dialing.dial_delay[1]: must be a number of at least 0, got '2'"),
+    (LIST + JOB + DIALING + "dial_delay = [6, 2]\n" + AGENT,
+     "jobs[0].dialing.dial_delay: min (6) must not be greater than max (2)"),
+    (LIST + JOB + DIALING + "answer_rate = 1.5\n" + AGENT,
+     "jobs[0].dialing.answer_rate: must be a number from 0 to 1, got 1.5"),
+    (LIST + JOB + DIALING + "answer_rate = -0.1\n" + AGENT,
+     "jobs[0].dialing.answer_rate: must be a number from 0 to 1, got -0.1"),
+    (LIST + JOB + DIALING + 'answer_rate = "high"\n' + AGENT,
+     "jobs[0].dialing.answer_rate: must be a number from 0 to 1, got 'high'"),
+    (LIST + JOB + DIALING + "outcomes = 5\n" + AGENT,
+     'jobs[0].dialing.outcomes: must be a table of completion code = weight, such as { "15" = 2.0 }, got 5'),
+    (LIST + JOB + DIALING + 'outcomes = { "abc" = 1 }\n' + AGENT,
+     "jobs[0].dialing.outcomes: key 'abc' must be a completion code from 0 to 200"),
+    (LIST + JOB + DIALING + 'outcomes = { "201" = 1 }\n' + AGENT,
+     "jobs[0].dialing.outcomes: key '201' must be a completion code from 0 to 200"),
+    (LIST + JOB + DIALING + 'outcomes = { "011" = 1 }\n' + AGENT,
+     "jobs[0].dialing.outcomes: key '011' must be a completion code from 0 to 200"),
+    (LIST + JOB + DIALING + 'outcomes = { "-1" = 1 }\n' + AGENT,
+     "jobs[0].dialing.outcomes: key '-1' must be a completion code from 0 to 200"),
+    (LIST + JOB + DIALING + 'outcomes = { "11" = 1, "15" = -1 }\n' + AGENT,
+     "jobs[0].dialing.outcomes.15: must be a number of at least 0, got -1"),
+    (LIST + JOB + DIALING + 'outcomes = { "11" = "often" }\n' + AGENT,
+     "jobs[0].dialing.outcomes.11: must be a number of at least 0, got 'often'"),
+    (LIST + JOB + DIALING + 'answer_rate = 0.5\noutcomes = { "11" = 0, "15" = 0.0 }\n' + AGENT,
+     "jobs[0].dialing.outcomes: needs at least one outcome with a positive weight when answer_rate is below 1 (0.5)"),
+    (LIST + JOB + DIALING + "answer_rate = 0\noutcomes = {}\n" + AGENT,
+     "jobs[0].dialing.outcomes: needs at least one outcome with a positive weight when answer_rate is below 1 (0)"),
+    (LIST + JOB + DIALING + "max_attempts = 0\n" + AGENT,
+     "jobs[0].dialing.max_attempts: must be an integer of at least 1, got 0"),
+    (LIST + JOB + DIALING + "max_attempts = 2.5\n" + AGENT,
+     "jobs[0].dialing.max_attempts: must be an integer of at least 1, got 2.5"),
+    (LIST + JOB + DIALING + "retry_delay = -1\n" + AGENT,
+     "jobs[0].dialing.retry_delay: must be a number of at least 0, got -1"),
+    (LIST + JOB + DIALING + "hangup_rate = 2\n" + AGENT,
+     "jobs[0].dialing.hangup_rate: must be a number from 0 to 1, got 2"),
+    (LIST + JOB + DIALING + "talk_time = [90, 20]\n" + AGENT,
+     "jobs[0].dialing.talk_time: min (90) must not be greater than max (20)"),
+    (LIST + JOB + DIALING + 'talk_time = "long"\n' + AGENT,
+     "jobs[0].dialing.talk_time: must be [min, max], two numbers of seconds, got 'long'"),
+    (LIST + JOB + DIALING + "talk_time = [20, inf]\n" + AGENT,
+     "jobs[0].dialing.talk_time[1]: must be a number of at least 0, got inf"),
+    (LIST + JOB + DIALING + "preview_timeout = 0\n" + AGENT,
+     "jobs[0].dialing.preview_timeout: must be a number greater than 0, got 0"),
+    (LIST + JOB + DIALING + "inbound_rate = 1\n" + AGENT,
+     "jobs[0].dialing.inbound_rate: not used by an outbound job (type 'O')"),
+    (LIST + JOB + DIALING + "inbound_rate = 0\n" + AGENT,
+     "jobs[0].dialing.inbound_rate: not used by an outbound job (type 'O')"),
+    (LIST + JOB.replace('"O"', '"M"') + DIALING + "inbound_rate = 1\n" + AGENT,
+     "jobs[0].dialing.inbound_rate: not used by a managed job (type 'M')"),
+    (LIST + INBOUND_JOB + DIALING + "inbound_rate = -1\n" + AGENT,
+     "jobs[0].dialing.inbound_rate: must be a number of at least 0, got -1"),
+    (LIST + JOB + DIALING + 'callback_owner = "team"\n' + AGENT,
+     "jobs[0].dialing.callback_owner: must be one of 'agent' or 'campaign', got 'team'"),
+    (LIST + JOB + DIALING + 'calling_hours = "08:00-21:00"\n' + AGENT,
+     "jobs[0].dialing.calling_hours: must be [start, end], two times \"HH:MM\", got '08:00-21:00'"),
+    (LIST + JOB + DIALING + 'calling_hours = ["08:00"]\n' + AGENT,
+     "jobs[0].dialing.calling_hours: must be [start, end], two times \"HH:MM\", got an array of 1"),
+    (LIST + JOB + DIALING + 'calling_hours = ["8:00", "21:00"]\n' + AGENT,
+     "jobs[0].dialing.calling_hours[0]: must be a time \"HH:MM\" from \"00:00\" to \"23:59\", got '8:00'"),
+    (LIST + JOB + DIALING + 'calling_hours = ["08:00", "24:00"]\n' + AGENT,
+     "jobs[0].dialing.calling_hours[1]: must be a time \"HH:MM\" from \"00:00\" to \"23:59\", got '24:00'"),
+    (LIST + JOB + DIALING + 'calling_hours = ["08:00", 2100]\n' + AGENT,
+     "jobs[0].dialing.calling_hours[1]: must be a time \"HH:MM\" from \"00:00\" to \"23:59\", got 2100"),
+    (LIST + JOB + DIALING + 'calling_hours = ["21:00", "08:00"]\n' + AGENT,
+     "jobs[0].dialing.calling_hours: start ('21:00') must not be later than end ('08:00')"),
+    (LIST + JOB + DIALING + "callback_min_minutes = -5\n" + AGENT,
+     "jobs[0].dialing.callback_min_minutes: must be an integer of at least 0, got -5"),
+    (LIST + JOB + JOB.replace("J1", "J2") + DIALING + "max_attempts = 0\n" + AGENT,
+     "jobs[1].dialing.max_attempts: must be an integer of at least 1, got 0"),
 ]  # fmt: skip
 
 
@@ -624,3 +834,204 @@ class TestLoadConfigErrors:
         path = tmp_path / "site.toml"
         path.write_bytes(b'data_dir = "data"\n# caf\xe9\n')
         assert load_error(path) == f"{path}: line 2: not valid UTF-8 (byte 0xe9)"
+
+
+class TestDialingAndSimulation:
+    def test_defaults(self, tmp_path: Path) -> None:
+        """Without [jobs.dialing] or [simulation], jobs get DialingConfig() and the site SimulationConfig()."""
+        site = load_config(write(tmp_path, MINIMAL))
+        assert site.jobs[0].dialing == DialingConfig()
+        assert site.simulation == SimulationConfig()
+
+    def test_every_dialing_key(self, tmp_path: Path) -> None:
+        """Every dialing key is read; integers become floats where the model has floats, outcomes keep their order."""
+        text = (
+            LIST
+            + INBOUND_JOB
+            + DIALING
+            + 'dial_delay = [1, 2.5]\nanswer_rate = 0.25\noutcomes = { "15" = 2, 11 = 0.5, "0" = 0 }\n'
+            + "max_attempts = 5\nretry_delay = 30\nhangup_rate = 1\ntalk_time = [0, 0]\npreview_timeout = 0.5\n"
+            + 'inbound_rate = 3\ncallback_owner = "campaign"\ncalling_hours = ["09:30", "09:30"]\n'
+            + "callback_min_minutes = 15\n"
+            + AGENT
+        )
+        dialing = load_config(write(tmp_path, text)).jobs[0].dialing
+        assert dialing == DialingConfig(
+            dial_delay=(1.0, 2.5),
+            answer_rate=0.25,
+            outcomes=((15, 2.0), (11, 0.5), (0, 0.0)),
+            max_attempts=5,
+            retry_delay=30.0,
+            hangup_rate=1.0,
+            talk_time=(0.0, 0.0),
+            preview_timeout=0.5,
+            inbound_rate=3.0,
+            callback_owner=CallbackOwner.CAMPAIGN,
+            calling_hours=("09:30", "09:30"),
+            callback_min_minutes=15,
+        )
+        assert all(isinstance(value, float) for value in (*dialing.dial_delay, dialing.retry_delay))
+
+    def test_inline_dialing_table(self, tmp_path: Path) -> None:
+        """dialing may also be an inline table; keys left out keep their defaults."""
+        text = LIST + JOB + 'dialing = { max_attempts = 1, callback_owner = "agent" }\n' + AGENT
+        assert load_config(write(tmp_path, text)).jobs[0].dialing == DialingConfig(max_attempts=1)
+
+    def test_outcomes_may_be_empty_when_every_dial_is_answered(self, tmp_path: Path) -> None:
+        """With answer_rate 1 no outcome is ever drawn, so outcomes may be empty or all zero."""
+        for outcomes in ("{}", '{ "11" = 0 }'):
+            text = LIST + JOB + DIALING + f"answer_rate = 1\noutcomes = {outcomes}\n" + AGENT
+            assert load_config(write(tmp_path, text)).jobs[0].dialing.answer_rate == 1
+
+    def test_inbound_rate_on_blend_job(self, tmp_path: Path) -> None:
+        """A blend job takes inbound_rate like an inbound job."""
+        job = '[[jobs]]\nname = "J1"\ntype = "B"\noutbound_list = "l1"\ninbound_list = "l1"\n'
+        site = load_config(write(tmp_path, LIST + job + DIALING + "inbound_rate = 0.5\n" + AGENT))
+        assert site.jobs[0].dialing.inbound_rate == 0.5
+
+    def test_each_job_has_its_own_dialing(self, tmp_path: Path) -> None:
+        """[jobs.dialing] belongs to the [[jobs]] entry above it."""
+        text = LIST + JOB + DIALING + "max_attempts = 7\n" + JOB.replace("J1", "J2") + AGENT
+        first, second = load_config(write(tmp_path, text)).jobs
+        assert (first.dialing.max_attempts, second.dialing.max_attempts) == (7, DialingConfig().max_attempts)
+
+    @pytest.mark.parametrize(("toml", "expected"), [
+        ("seed = 7", SimulationConfig(seed=7)),
+        ("seed = -3\ndatabase = \":memory:\"", SimulationConfig(seed=-3, database=":memory:")),
+        ("database = \"state/calls.db\"", SimulationConfig(database="state/calls.db")),
+    ])  # fmt: skip
+    def test_simulation(self, tmp_path: Path, toml: str, expected: SimulationConfig) -> None:
+        """[simulation] takes any integer seed and a database name kept as written."""
+        assert load_config(write(tmp_path, f"[simulation]\n{toml}\n" + MINIMAL)).simulation == expected
+
+    def test_id_field(self, tmp_path: Path) -> None:
+        """id_field names one of the fields; left out, it stays None (the first field)."""
+        text = '[[calling_lists]]\nname = "l1"\nfields = [{ name = "A", length = 5 }, { name = "B", length = 3 }]\n'
+        assert load_config(write(tmp_path, text + 'id_field = "B"\n' + JOB + AGENT)).calling_lists[0].id_field == "B"
+        assert load_config(write(tmp_path, text + JOB + AGENT)).calling_lists[0].id_field is None
+
+    def test_generated_records_fill_the_id_field(self, tmp_path: Path) -> None:
+        """A generated list may have exactly as many records as its id field has different values."""
+        text = '[[calling_lists]]\nname = "l1"\nfields = [{ name = "A", length = 2, type = "N" }]\n'
+        site = load_config(write(tmp_path, text + "generated_records = 100\n" + JOB + AGENT))
+        assert site.calling_lists[0].generated_records == 100
+
+    def test_every_loader_key_is_in_the_example_test(self) -> None:
+        """The keys test_every_key_appears looks for include every top-level and dialing key of the loader."""
+        listed = {key.strip("[]") for key in EXAMPLE_KEYS}
+        assert set(_TOP_KEYS) <= listed
+        assert set(_DIALING_KEYS) <= listed
+
+
+def csv_list(csv: str = "l1.csv", extra: str = "") -> str:
+    """A calling list reading ``csv`` with no declared fields, then one job and one agent."""
+    return f'[[calling_lists]]\nname = "l1"\ncsv = "{csv}"\n{extra}' + JOB + AGENT
+
+
+class TestCsvCallingLists:
+    def test_fields_from_the_header(self, tmp_path: Path) -> None:
+        """Without fields, each header column is a C field as long as its longest value, at least 1."""
+        write(tmp_path, "ID,NAME,EMPTY\n1,Ada,\n22,Bartholomew,\n", "l1.csv")
+        calling_list = load_config(write(tmp_path, csv_list())).calling_lists[0]
+        assert calling_list.fields == (FieldSpec("ID", 2), FieldSpec("NAME", 11), FieldSpec("EMPTY", 1))
+        assert (calling_list.csv_path, calling_list.generated_records) == (tmp_path / "l1.csv", 0)
+
+    def test_header_only(self, tmp_path: Path) -> None:
+        """A file with only a header gives fields of length 1."""
+        write(tmp_path, "A,B\n", "l1.csv")
+        assert load_config(write(tmp_path, csv_list())).calling_lists[0].fields == (
+            FieldSpec("A", 1),
+            FieldSpec("B", 1),
+        )
+
+    def test_length_at_most_255(self, tmp_path: Path) -> None:
+        """A longer value makes the field 255 long (load_records then reports the value)."""
+        write(tmp_path, "A,B\n1," + "x" * 300 + "\n", "l1.csv")
+        assert load_config(write(tmp_path, csv_list())).calling_lists[0].fields[1] == FieldSpec("B", 255)
+
+    def test_latin1_and_bom(self, tmp_path: Path) -> None:
+        """Lengths count characters, in a Latin-1 file too; a UTF-8 BOM is not part of the first name."""
+        (tmp_path / "l1.csv").write_bytes("ID,NAME\n1,Müller\n".encode("latin-1"))
+        (tmp_path / "l2.csv").write_bytes("\ufeffID,NAME\n1,Müllerß\n".encode())
+        assert load_config(write(tmp_path, csv_list())).calling_lists[0].fields == (
+            FieldSpec("ID", 1),
+            FieldSpec("NAME", 6),
+        )
+        assert load_config(write(tmp_path, csv_list("l2.csv"))).calling_lists[0].fields == (
+            FieldSpec("ID", 1),
+            FieldSpec("NAME", 7),
+        )
+
+    def test_id_field_from_the_header(self, tmp_path: Path) -> None:
+        """id_field may name any header column; another name is an error."""
+        write(tmp_path, "A,B\n1,2\n", "l1.csv")
+        assert load_config(write(tmp_path, csv_list(extra='id_field = "B"\n'))).calling_lists[0].id_field == "B"
+        path = write(tmp_path, csv_list(extra='id_field = "C"\n'))
+        assert load_error(path) == f"{path}: calling_lists[0].id_field: no field named 'C'"
+
+    def test_declared_fields_and_extra_columns(self, tmp_path: Path) -> None:
+        """With fields, the header must name each of them; other columns, even repeated ones, are ignored."""
+        write(tmp_path, "X,B,X,A,\n1,2,3,4,5\n", "l1.csv")
+        text = csv_list(extra='fields = [{ name = "A", length = 5, type = "N" }, { name = "B", length = 2 }]\n')
+        calling_list = load_config(write(tmp_path, text)).calling_lists[0]
+        assert calling_list.fields == (FieldSpec("A", 5, FieldType.NUMERIC), FieldSpec("B", 2))
+
+    @pytest.mark.parametrize(("contents", "problem"), [
+        ("", "l1.csv: line 1: no header line (the file is empty or blank)"),
+        ("\n\n", "l1.csv: line 1: no header line (the file is empty or blank)"),
+        ("A,FIRST NAME\n", "l1.csv: line 1, column 2: must not contain spaces, got 'FIRST NAME'"),
+        ("\nA,,B\n", "l1.csv: line 2, column 2: must not be empty"),
+        ("A,B,A\n", "l1.csv: line 1, column 3: duplicate column 'A' (first in column 1)"),
+        ("A,ABCDEFGHIJKLMNOPQRST\n", "l1.csv: line 1, column 2: must be at most 19 characters, "
+         "got 'ABCDEFGHIJKLMNOPQRST' (20)"),
+        ("A,Stra\u00dfe\n", "l1.csv: line 1, column 2: must be printable ASCII, got 'Stra\u00dfe'"),
+        ('A,B\n"x,1\n', "l1.csv: line 2: not valid CSV: unexpected end of data"),
+        ('A,B\n1,2\n"a"b,1\n', "l1.csv: line 3: not valid CSV: ',' expected after '\"'"),
+    ])  # fmt: skip
+    def test_header_problems(self, tmp_path: Path, contents: str, problem: str) -> None:
+        """A header that cannot give field names fails naming calling_lists[n].csv, the file and where."""
+        write(tmp_path, contents, "l1.csv")
+        path = write(tmp_path, csv_list())
+        assert load_error(path) == f"{path}: calling_lists[0].csv: {problem}"
+
+    @pytest.mark.parametrize(("header", "problem"), [
+        ("A,C", "l1.csv: line 1: no column for field 'B'"),
+        ("B,A,B", "l1.csv: line 1: duplicate column 'B' (columns 1 and 3)"),
+    ])  # fmt: skip
+    def test_declared_field_problems(self, tmp_path: Path, header: str, problem: str) -> None:
+        """With declared fields, each must be exactly one column of the header."""
+        write(tmp_path, header + "\n", "l1.csv")
+        path = write(tmp_path, csv_list(extra='fields = [{ name = "A", length = 5 }, { name = "B", length = 5 }]\n'))
+        assert load_error(path) == f"{path}: calling_lists[0].csv: {problem}"
+
+    def test_missing_file(self, tmp_path: Path) -> None:
+        """A CSV file that does not exist is named as written, with the system's reason."""
+        path = write(tmp_path, csv_list("lists/missing.csv"))
+        assert load_error(path) == (
+            f"{path}: calling_lists[0].csv: cannot read lists/missing.csv: No such file or directory"
+        )
+
+    def test_missing_file_with_declared_fields(self, tmp_path: Path) -> None:
+        """Declared fields do not spare reading the file: its header must name them."""
+        path = write(tmp_path, LIST + 'csv = "nope.csv"\n' + JOB + AGENT)
+        assert load_error(path) == f"{path}: calling_lists[0].csv: cannot read nope.csv: No such file or directory"
+
+    def test_directory(self, tmp_path: Path) -> None:
+        """A folder given as the CSV file cannot be read."""
+        (tmp_path / "lists").mkdir()
+        path = write(tmp_path, csv_list("lists"))
+        assert load_error(path) == f"{path}: calling_lists[0].csv: cannot read lists: Is a directory"
+
+    def test_generated_records_with_csv_before_reading(self, tmp_path: Path) -> None:
+        """csv with generated_records is reported as such, before the (missing) file is read."""
+        path = write(tmp_path, csv_list(extra="generated_records = 5\n"))
+        assert load_error(path) == (
+            f"{path}: calling_lists[0].generated_records: "
+            "cannot be combined with csv (records come from one or the other)"
+        )
+
+    def test_empty_fields_with_csv(self, tmp_path: Path) -> None:
+        """fields = [] is still an error when csv is given."""
+        write(tmp_path, "A\n", "l1.csv")
+        path = write(tmp_path, csv_list(extra="fields = []\n"))
+        assert load_error(path) == f"{path}: calling_lists[0].fields: must have at least one field"
