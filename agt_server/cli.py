@@ -22,6 +22,7 @@ from agt_server import __version__
 from agt_server.config import ConfigError, SiteConfig, demo_config, hash_password, load_config
 from agt_server.demo import DEMO_AGENTS, run_demo_activity
 from agt_server.server import AgentServer, BoundPorts, configure_logging
+from agt_server.store import StoreError
 
 __all__ = ["main"]
 
@@ -56,6 +57,11 @@ def _parser() -> argparse.ArgumentParser:
             help=f"{what} listener port; 0 = any free port, 'off' = disabled",
         )
     parser.add_argument("--data-dir", type=Path, metavar="DIR", help="where the server keeps its files")
+    parser.add_argument(
+        "--db", metavar="PATH",
+        help="the SQLite database of durable data (default: agt_server.sqlite3 in the data directory); "
+        "':memory:' for a throwaway run",
+    )
     parser.add_argument("--port-file", type=Path, metavar="PATH", help="write the bound ports as JSON once listening")
     parser.add_argument(
         "--no-demo-activity", dest="demo_activity", action="store_false",
@@ -102,11 +108,14 @@ def _configure(args: argparse.Namespace) -> SiteConfig:
     config = attrs.evolve(config, listeners=attrs.evolve(listeners, **overrides))
     if args.data_dir:
         config = attrs.evolve(config, data_dir=args.data_dir)
+    if args.db:
+        database = args.db if args.db == ":memory:" else str(Path(args.db).resolve())
+        config = attrs.evolve(config, simulation=attrs.evolve(config.simulation, database=database))
     return config
 
 
-async def _run(config: SiteConfig, port_file: Path | None, demo_activity: bool) -> None:
-    server = AgentServer(config)
+async def _run(server: AgentServer, port_file: Path | None, demo_activity: bool) -> None:
+    config = server.config
     with trio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async with trio.open_nursery() as nursery:
             ports = await nursery.start(server.serve)
@@ -144,7 +153,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"agt-server: configuration error: {exc}", file=sys.stderr)
         return 2
     try:
-        trio.run(_run, config, args.port_file, args.demo_activity and args.config is None)
+        server = AgentServer(config)
+    except (ConfigError, StoreError) as exc:
+        print(f"agt-server: cannot start: {exc}", file=sys.stderr)
+        return 2
+    try:
+        trio.run(_run, server, args.port_file, args.demo_activity and args.config is None)
     except (OSError, ExceptionGroup) as exc:
         # trio's nurseries wrap a failed bind in exception groups; report the OS error itself.
         cause = _first_os_error(exc)

@@ -12,18 +12,26 @@ import attrs
 import trio
 
 from agt_server.client import AgtClient, open_agt_client
-from agt_server.config import ListenerConfig, SiteConfig, demo_config
+from agt_server.config import DialingConfig, ListenerConfig, SiteConfig, demo_config
 from agt_server.protocol import Message, MessageType, Sentinel, WireCodec, encode
 from agt_server.server import AgentServer, BoundPorts
 
 HOST = "127.0.0.1"
 
 
-def config_for_tests(data_dir: Path, **changes: object) -> SiteConfig:
-    """The demo configuration on free ports, keeping its files in ``data_dir``; ``changes`` evolve it."""
+#: The dialer of most tests: it would dial an hour after an agent is ready, and no caller rings, so
+#: tests about sessions and assignment see only the calls they make themselves.
+QUIET_DIALING = DialingConfig(dial_delay=(3600.0, 3600.0), inbound_rate=0.0)
+
+
+def config_for_tests(data_dir: Path, *, dialing: DialingConfig = QUIET_DIALING, **changes: object) -> SiteConfig:
+    """The demo configuration on free ports, keeping its files (and its database) in ``data_dir``, with
+    ``dialing`` for every job (quiet by default); ``changes`` evolve it."""
+    demo = demo_config(data_dir)
     config = attrs.evolve(
-        demo_config(data_dir),
+        demo,
         listeners=ListenerConfig(host=HOST, agent_port=0, tls_port=0, tty_port=0),
+        jobs=tuple(attrs.evolve(job, dialing=dialing) for job in demo.jobs),
     )
     return attrs.evolve(config, **changes)
 

@@ -31,6 +31,8 @@ from agt_server.protocol import (
     split_records,
 )
 
+from ._callback_time import parse_callback
+from ._calls import CallKind
 from ._errors import CommandRejected
 from ._events import AgentEvent, Effect, Send
 from ._jobs import Job, is_applicable, work_class_error
@@ -192,7 +194,7 @@ def _logoff(call: CommandCall, args: tuple[str, ...]) -> None:
     if call.session.job is not None:
         raise CommandRejected(ErrorCode.E28916)
     call.ok()
-    call.engine.close_session(call.session, "logged off", call.effects)
+    call.engine.close_session(call.session, "logged off", call.now, call.effects)
 
 
 @_handles("AGTReserveHeadset")
@@ -543,7 +545,7 @@ def _set_preferred_job_list(call: CommandCall, args: tuple[str, ...]) -> None:
     if len(args) == 1 and ("," in args[0] or "|" in args[0]):
         names = tuple(args[0].replace("|", ",").split(","))
     jobs = validate_preferred(call.engine, agent, [name.strip() for name in names])
-    set_preferred(call.engine, call.session, jobs, agent.name, call.effects)
+    set_preferred(call.engine, call.session, jobs, agent.name, call.now, call.effects)
     call.ok()
 
 
@@ -578,20 +580,30 @@ def _ready_next_item(call: CommandCall, args: tuple[str, ...]) -> None:
 @_handles("AGTFinishedItem")
 def _finished_item(call: CommandCall, args: tuple[str, ...]) -> None:
     job = call.attached_job()
-    call.open_record(ErrorCode.E28919)
+    record = call.open_record(ErrorCode.E28919)
     code = args[0].strip()
     # Clients send completion codes with or without leading zeros ("019", "19").
     if not code.isdigit() or (job.config.keys and int(code) not in {key.code for key in job.config.keys}):
         raise CommandRejected(ErrorCode.E28947, code)
+    # The disposition is a store write: the reply below goes out only once it is durable.
+    agent = call.session.agent_name
+    call.engine.dialer.record_outcome(record.job, record.record_id, int(code), agent, call.now, call.effects)
     call.ok()
     call.engine.switchboard.finish(call.session, call.now, call.effects)
 
 
 @_handles("AGTReleaseLine")
 def _release_line(call: CommandCall, args: tuple[str, ...]) -> None:
+    session = call.session
+    if session.previewing:
+        # Releasing during a preview cancels the managed call; the record is then finished as usual.
+        call.pending()
+        session.previewing = False
+        call.ok()
+        return
     call.open_line()
     call.pending()
-    call.session.line_open = False
+    session.line_open = False
     call.ok()
 
 
@@ -619,7 +631,17 @@ def _managed(call: CommandCall, args: tuple[str, ...]) -> None:
     job = call.attached_job()
     if job.type is not JobType.MANAGED:
         raise CommandRejected(ErrorCode.E28907)
-    raise CommandRejected(ErrorCode.E28908)
+    session = call.session
+    if session.call is None or (call.message.keyword != "AGTManagedCall" and not session.previewing):
+        raise CommandRejected(ErrorCode.E28908)
+    if call.message.keyword != "AGTManagedCall":
+        raise CommandRejected(ErrorCode.E29953)  # preview search is not enabled on simulated jobs
+    if not session.previewing:
+        raise CommandRejected(ErrorCode.E28909)
+    call.pending()
+    call.engine.switchboard.place_managed_call(session, call.effects)
+    call.reply(MessageType.DATA, "0", "M00001", "(CONNECT)")
+    call.ok()
 
 
 @_handles(
@@ -707,6 +729,22 @@ def _set_callback(call: CommandCall, args: tuple[str, ...]) -> None:
     job = call.attached_job()
     if job.type is JobType.INBOUND:
         raise CommandRejected(ErrorCode.E28868)
-    # Scheduling callbacks on records arrives with the dialer; until then there is no record to recall.
-    call.open_record(ErrorCode.E28866)
-    raise CommandRejected(ErrorCode.E28866)
+    record = call.open_record(ErrorCode.E28866)
+    if record.kind is CallKind.INBOUND:
+        raise CommandRejected(ErrorCode.E28868)
+    list_name = job.config.outbound_list
+    fields = call.engine.calling_lists[list_name].fields if list_name else ()
+    phones = [record.value(spec.name) or "" for spec in fields if spec.name.startswith("PHONE")]
+    dialing = job.config.dialing
+    request = parse_callback(
+        args,
+        now=call.now,
+        zone=call.engine.zone,
+        phones=phones,
+        calling_hours=dialing.calling_hours,
+        min_minutes=dialing.callback_min_minutes,
+        record_zone=record.value("TZ"),
+    )
+    dialer = call.engine.dialer
+    dialer.schedule_callback(call.session, request.due_at, request.phone, request.name, call.now, call.effects)
+    call.ok()

@@ -108,6 +108,9 @@ class Balancer:
         self.dirty: dict[int, MoveReason | None] = {}
         self.rebalance_at: float | None = None
         self.last_rebalance: float | None = None
+        #: something changed that may change the fair shares (an agent came, left, or became movable);
+        #: the next settle schedules a rebalance
+        self.unbalanced = False
 
     # -- marking ------------------------------------------------------------------------------
 
@@ -115,6 +118,7 @@ class Balancer:
         """Look at ``session`` again in the next settle; ``reason`` overrides the reason of its move."""
         if reason is not None or session.conn not in self.dirty:
             self.dirty[session.conn] = reason
+        self.unbalanced = True
 
     def job_changed(self, name: str) -> None:
         """A job started, stopped or gained room: look again at its agents and at those waiting for it."""
@@ -131,11 +135,13 @@ class Balancer:
             session = sessions.get(conn)
             if session is not None:
                 self.touch(session)
+        self.unbalanced = True
 
     def forget(self, session: Session) -> None:
         """Drop ``session`` from the indexes (logoff, manual mode)."""
         self._stop_waiting(session)
         self.dirty.pop(session.conn, None)
+        self.unbalanced = True
 
     def request_rebalance(self, now: float) -> None:
         """Schedule a full rebalance, no sooner than the configured interval after the last one."""
@@ -148,30 +154,31 @@ class Balancer:
 
     def settle(self, now: float, effects: list[Effect]) -> None:
         """Place every touched agent: off jobs that stopped being candidates, onto jobs with room."""
-        changed = False
         while self.dirty:
             conn = min(self.dirty)
             reason = self.dirty.pop(conn)
             session = self.engine.sessions.get(conn)
             if session is None or not session.server_assigned or session.agent is None:
                 continue
-            changed = self._settle_one(session, reason, now, effects) or changed
-        if changed:
+            self._settle_one(session, reason, now, effects)
+        if self.unbalanced:
+            self.unbalanced = False
             self.request_rebalance(now)
 
-    def _settle_one(self, session: Session, reason: MoveReason | None, now: float, effects: list[Effect]) -> bool:
+    def _settle_one(self, session: Session, reason: MoveReason | None, now: float, effects: list[Effect]) -> None:
         if session.temporary is not None or session.state is AgentState.ON_RECORD:
-            return False  # looked at again when the call ends
+            return  # looked at again when the call ends
         options = candidates(self.engine, session)
         if session.mode is AssignmentMode.PINNED:
-            if session.pinned_job in options:
-                if session.job == session.pinned_job:
-                    return False
-                self.move(session, session.pinned_job, reason or MoveReason.SUPERVISOR, now, effects)
-                return True
-            session.mode, session.pinned_job = AssignmentMode.SERVER, None  # its chosen job stopped
+            pinned = session.pinned_job
+            if pinned in options and (session.job == pinned or self._has_room(pinned)):
+                if session.job != pinned:
+                    self.move(session, pinned, reason or MoveReason.SUPERVISOR, now, effects)
+                return
+            # Its chosen job stopped, or filled up before the move could be made: back to balancing.
+            session.mode, session.pinned_job = AssignmentMode.SERVER, None
         if session.job is not None and session.job in options and reason is not MoveReason.RETURNED:
-            return False
+            return
         reason = reason or self._reason_for_leaving(session)
         best = self._roomiest(options, exclude=session.job if reason is not MoveReason.RETURNED else None)
         if best is None and session.job is not None and session.job in options:
@@ -182,8 +189,6 @@ class Balancer:
             self.unassign(session, reason, effects)
         else:
             self._start_waiting(session)
-            return False
-        return True
 
     def _reason_for_leaving(self, session: Session) -> MoveReason:
         if session.job is None:
@@ -191,25 +196,39 @@ class Balancer:
         state = self.engine.jobs[session.job].state
         return _LEFT_JOB_REASONS.get(state, MoveReason.ASSIGNED)
 
+    def _has_room(self, name: str) -> bool:
+        capacity = self.engine.capacity(name)
+        return capacity is None or len(self.engine.attached[name]) < capacity
+
     def _roomiest(self, options: tuple[str, ...], exclude: str | None) -> str | None:
         """The candidate with the lowest load per unit of priority that has room (ties: priority, name)."""
         best: tuple[float, int, str] | None = None
         for name in options:
-            if name == exclude:
+            if name == exclude or not self._has_room(name):
                 continue
             job = self.engine.jobs[name]
-            load = len(self.engine.attached[name])
-            if job.config.max_agents is not None and load >= job.config.max_agents:
-                continue
-            key = (load / job.config.priority, -job.config.priority, name)
+            key = (len(self.engine.attached[name]) / job.config.priority, -job.config.priority, name)
             if best is None or key < best:
                 best = key
         return None if best is None else best[2]
 
     # -- moving -------------------------------------------------------------------------------
 
-    def move(self, session: Session, job: str, reason: MoveReason, now: float, effects: list[Effect]) -> None:
-        """Put ``session`` on ``job`` (leaving its current one) and tell it why."""
+    def move(
+        self,
+        session: Session,
+        job: str,
+        reason: MoveReason,
+        now: float,
+        effects: list[Effect],
+        *,
+        offer_waiting_calls: bool = True,
+    ) -> None:
+        """Put ``session`` on ``job`` (leaving its current one) and tell it why.
+
+        An agent that arrives ready takes a call already waiting for the job, unless the caller is
+        about to give it a particular one (``offer_waiting_calls=False``).
+        """
         engine = self.engine
         self._stop_waiting(session)
         previous = session.job
@@ -227,6 +246,8 @@ class Balancer:
         self._carry_fields(session, job)
         effects += notification(session, "AGTJobAssigned", ("0", "M00001", job, reason.value), ("0", "M00000"))
         engine.state_changed(session, effects, f"assigned to {job}: {reason.value}")
+        if offer_waiting_calls and session.state is AgentState.READY:
+            engine.switchboard.agent_ready(session, now, effects)
 
     def unassign(self, session: Session, reason: MoveReason, effects: list[Effect]) -> None:
         """Take ``session`` off its job, leaving it without one (it waits for a candidate to have room)."""
@@ -272,7 +293,9 @@ class Balancer:
         self.last_rebalance = now
         dwell = engine.config.assignment.dwell_time
         running = [job for job in engine.jobs.values() if job.running]
-        jobs = [JobSlot(job.name, job.config.priority, job.config.min_agents, job.config.max_agents) for job in running]
+        jobs = [
+            JobSlot(job.name, job.config.priority, job.config.min_agents, engine.capacity(job.name)) for job in running
+        ]
         slots: list[AgentSlot] = []
         held_until: list[float] = []
         for session in engine.online.values():

@@ -46,16 +46,24 @@ class Switchboard:
 
     # -- delivering ---------------------------------------------------------------------------
 
-    def offer(self, session: Session, call: Call, now: float, effects: list[Effect]) -> None:
-        """Give ``call`` to ``session`` (ready on the call's job): AGTCallNotify, and the agent is S70000."""
+    def offer(self, session: Session, call: Call, now: float, effects: list[Effect], *, preview: bool = False) -> None:
+        """Give ``call`` to ``session`` (ready on the call's job), and the agent is S70000.
+
+        A call is announced with AGTCallNotify, line connected; a managed job's record with
+        AGTPreviewRecord, for the agent to look at before it is dialed (AGTManagedCall or the timeout).
+        """
         assert session.job == call.job and session.state is AgentState.READY
         list_type = ListType.INBOUND if call.kind is CallKind.INBOUND else ListType.OUTBOUND
-        first = ["0", "M00001", _operator_message(call, session), call.kind.call_type]
+        keyword = "AGTPreviewRecord" if preview else "AGTCallNotify"
+        if preview:
+            first = ["0", "M00001", f"{_operator_message(call, session)} (Preview)", "MANAGED"]
+        else:
+            first = ["0", "M00001", _operator_message(call, session), call.kind.call_type]
         key_field = session.key_fields.get(list_type)
         if key_field is not None and call.value(key_field) is not None:
             first.append(f"{key_field},{call.value(key_field)}")
-        effects += notification(session, "AGTCallNotify", tuple(_clean(segment) for segment in first))
-        template = Message("AGTCallNotify", MessageType.NOTIFICATION, ("0", "M00001"), process_id=session.process_id)
+        effects += notification(session, keyword, tuple(_clean(segment) for segment in first))
+        template = Message(keyword, MessageType.NOTIFICATION, ("0", "M00001"), process_id=session.process_id)
         room = _MAX_MESSAGE - encoded_size(template) - 1
         records = [
             _clean(f"{name},{call.value(name)}")[:room]
@@ -65,10 +73,20 @@ class Switchboard:
         if records:
             encoding = self.engine.config.protocol.encoding
             effects += [Send(session.conn, part) for part in split_records(template, records, encoding=encoding)]
-        effects += notification(session, "AGTCallNotify", ("0", "M00000"))
-        session.call, session.line_open = call, True
+        effects += notification(session, keyword, ("0", "M00000"))
+        session.call, session.line_open, session.previewing = call, not preview, preview
         session.state, session.ready_since = AgentState.ON_RECORD, None
         self.engine.state_changed(session, effects, f"{call.kind.value} call {call.record_id}")
+
+    def place_managed_call(self, session: Session, effects: list[Effect]) -> None:
+        """Dial the previewed record (AGTManagedCall, or the preview timing out): the line is up."""
+        session.previewing, session.line_open = False, True
+        self.engine.state_changed(session, effects, "managed call placed")
+
+    def auto_release(self, session: Session, effects: list[Effect]) -> None:
+        """The customer hung up first: the line is released, the record stays open (AGTAutoReleaseLine)."""
+        session.line_open = False
+        effects += notification(session, "AGTAutoReleaseLine", ("0", "M00000"))
 
     def agent_ready(self, session: Session, now: float, effects: list[Effect]) -> None:
         """``session`` just became ready: give it the first call waiting for it, if any."""
@@ -88,10 +106,11 @@ class Switchboard:
                 if queue and job != session.job and self._may_take_inbound(session, job):
                     self._take_temporarily(session, queue.popleft(), MoveReason.INBOUND, now, effects)
                     return
+        self.engine.dialer.agent_ready(session, now)
 
     def finish(self, session: Session, now: float, effects: list[Effect]) -> None:
         """``session`` finished its record: back to available, or off the job if it was leaving."""
-        session.call, session.line_open = None, False
+        session.call, session.line_open, session.previewing = None, False, False
         if session.no_further_work_invoke is not None:
             nfw = Message(
                 "AGTNoFurtherWork",
@@ -118,6 +137,15 @@ class Switchboard:
             self.engine.balancer.touch(session, MoveReason.RETURNED)
         elif session.server_assigned:
             self.engine.balancer.touch(session)
+
+    def agent_gone(self, session: Session, now: float, effects: list[Effect]) -> None:
+        """``session`` logged off: the calls held for it go to the other agents of their jobs."""
+        held, session.waiting_calls = session.waiting_calls, []
+        for call in held:
+            if call.kind is CallKind.INBOUND:
+                self.inbound_call(call, now, effects)
+            else:
+                self.callback_due(call, now, effects)
 
     # -- callbacks (R7) -----------------------------------------------------------------------
 
@@ -185,7 +213,7 @@ class Switchboard:
         self, session: Session, call: Call, reason: MoveReason, now: float, effects: list[Effect]
     ) -> None:
         previous = session.job
-        self.engine.balancer.move(session, call.job, reason, now, effects)
+        self.engine.balancer.move(session, call.job, reason, now, effects, offer_waiting_calls=False)
         session.temporary = Temporary(call.kind, call.job, previous)
         if session.state is AgentState.READY:
             self.offer(session, call, now, effects)

@@ -27,19 +27,24 @@ supervisor operations in ``_supervision.py``; this module holds the state they w
 
 from __future__ import annotations
 
+import datetime
+import random
+
 import attrs
 
-from agt_server.config import AgentConfig, CallingListConfig, SiteConfig
+from agt_server.config import AgentConfig, CallingListConfig, ContactRecord, SiteConfig
 from agt_server.protocol import COMMANDS, ErrorCode, Message, MessageType, WorkClass
 
 from ._agent_commands import HANDLERS, CommandCall
 from ._assignment import Balancer
 from ._delivery import Switchboard
+from ._dialer import Dialer
 from ._errors import CommandRejected
 from ._events import AgentEvent, Close, Connected, Disconnected, Effect, Expel, Input, Received, Send
 from ._jobs import Job, JobState, is_applicable, work_class_error
-from ._session import AgentState, Session
-from ._supervision import SupervisorInput, supervise
+from ._session import AgentState, AssignmentMode, Session
+from ._supervision import JobAction, SupervisorInput, control_job, supervise
+from ._writes import StoredState
 
 __all__ = ["Engine"]
 
@@ -72,27 +77,60 @@ class Engine:
     _assignable: dict[tuple[frozenset[WorkClass], frozenset[str], WorkClass], frozenset[str]] = attrs.field(
         init=False, factory=dict
     )
+    #: the calling lists' records, by list name; without them the dialer dials nothing
+    records: dict[str, tuple[ContactRecord, ...]] = attrs.Factory(dict)
+    #: what a previous run left in the store
+    stored: StoredState = attrs.Factory(StoredState)
+    #: the time zone callbacks are typed in
+    zone: datetime.tzinfo = datetime.UTC
+    #: seeds the dialer's random choices
+    seed: int | None = None
     balancer: Balancer = attrs.field(init=False)
     switchboard: Switchboard = attrs.field(init=False)
+    dialer: Dialer = attrs.field(init=False)
     _next_process_id: int = _FIRST_PROCESS_ID
+    _started: bool = False
 
     def __attrs_post_init__(self) -> None:
         self.attached = {name: set() for name in self.jobs}
         self.running = {name for name, job in self.jobs.items() if job.running}
         self.balancer = Balancer(self)
         self.switchboard = Switchboard(self)
+        self.dialer = Dialer(self, self.records, self.stored, random.Random(self.seed))
 
     @classmethod
-    def from_config(cls, config: SiteConfig) -> Engine:
-        """An engine with the configured jobs (running or inactive as configured) and agents."""
+    def from_config(
+        cls,
+        config: SiteConfig,
+        *,
+        records: dict[str, tuple[ContactRecord, ...]] | None = None,
+        stored: StoredState | None = None,
+        zone: datetime.tzinfo = datetime.UTC,
+    ) -> Engine:
+        """An engine for ``config``, resuming from ``stored`` (job states, finished records, callbacks).
+
+        Args:
+            records: the calling lists' records (``agt_server.config.load_all``).  Without them the
+                dialer places no outbound calls and no inbound calls arrive: the engine then only runs
+                sessions and assignment, which is what most tests want.
+            stored: what the store kept from a previous run.
+            zone: the time zone in which agents type callback dates and times.
+        """
+        stored = stored or StoredState()
+        states = {state.value: state for state in JobState}
+        jobs = {}
+        for job in config.jobs:
+            initial = JobState.RUNNING if job.start_running else JobState.INACTIVE
+            jobs[job.name] = Job(job, states.get(stored.job_states.get(job.name, ""), initial))
         return cls(
             config=config,
-            jobs={
-                job.name: Job(job, JobState.RUNNING if job.start_running else JobState.INACTIVE)
-                for job in config.jobs
-            },
+            jobs=jobs,
             agents={agent.name: agent for agent in config.agents},
             calling_lists={calling_list.name: calling_list for calling_list in config.calling_lists},
+            records=records or {},
+            stored=stored,
+            zone=zone,
+            seed=config.simulation.seed,
         )
 
     def handle(self, event: Input | SupervisorInput, now: float) -> list[Effect]:
@@ -112,7 +150,7 @@ class Engine:
             case Disconnected(conn=conn, reason=reason):
                 session = self.sessions.pop(conn, None)
                 if session is not None:
-                    self.log_off(session, reason, effects)
+                    self.log_off(session, reason, now, effects)
             case Expel(conn=conn, reason=reason):
                 session = self.sessions.get(conn)
                 if session is not None and not session.closing:
@@ -123,24 +161,42 @@ class Engine:
                         process_id=session.process_id,
                     )
                     effects.append(Send(conn, notice))
-                    self.close_session(session, reason, effects)
+                    self.close_session(session, reason, now, effects)
             case _:
                 supervise(self, event, now, effects)
         self.balancer.settle(now, effects)
         return effects
 
     def tick(self, now: float) -> list[Effect]:
-        """Run whatever is due at ``now``: the next full rebalance."""
+        """Run whatever is due at ``now``: dials, call events, arrivals, callbacks, the next rebalance."""
         effects: list[Effect] = []
+        if not self._started:
+            self._started = True
+            self.dialer.start(now, effects)
+        self.dialer.run_due(now, effects)
         due = self.balancer.next_deadline()
         if due is not None and due <= now:
             self.balancer.rebalance(now, effects)
-            self.balancer.settle(now, effects)
+        self.balancer.settle(now, effects)
         return effects
 
     def next_deadline(self) -> float | None:
-        """When :meth:`tick` next has work, or ``None``."""
-        return self.balancer.next_deadline()
+        """When :meth:`tick` next has work, or ``None`` (the first tick is due at once)."""
+        if not self._started:
+            return 0.0
+        deadlines = [due for due in (self.balancer.next_deadline(), self.dialer.next_deadline()) if due is not None]
+        return min(deadlines, default=None)
+
+    def capacity(self, job: str) -> int | None:
+        """How many agents ``job`` takes: its maximum, and no more than its remaining records (its demand)."""
+        maximum, demand = self.jobs[job].config.max_agents, self.dialer.demand(job)
+        if maximum is None:
+            return demand
+        return maximum if demand is None else min(maximum, demand)
+
+    def complete_job(self, job: str, now: float, effects: list[Effect]) -> None:
+        """Every record of ``job`` is done: it completes ("dialed out") and its agents move on (R5)."""
+        control_job(self, job, JobAction.COMPLETE, now, effects, actor="dialer")
 
     def explain(self, agent: str) -> str:
         """Why ``agent`` is on its job or idle, in words a supervisor understands."""
@@ -217,6 +273,7 @@ class Engine:
         """Put ``session`` on ``job`` (state is the caller's business)."""
         session.job = job
         self.attached[job].add(session.conn)
+        self.balancer.unbalanced = True
 
     def detach(self, session: Session) -> None:
         """Take ``session`` off its job, forgetting the job's set-up; a full job gains room."""
@@ -224,11 +281,12 @@ class Engine:
         if job is None:
             return
         self.attached[job].discard(session.conn)
+        self.balancer.unbalanced = True
         session.clear_job()
         if self.jobs[job].config.max_agents is not None:
             self.balancer.job_has_room(job)
 
-    def log_off(self, session: Session, reason: str, effects: list[Effect]) -> None:
+    def log_off(self, session: Session, reason: str, now: float, effects: list[Effect]) -> None:
         """Take ``session``'s agent off its job and out of the online table (logoff or lost connection).
 
         Its preferred list goes with it (R11): logging on again starts without one.
@@ -238,15 +296,18 @@ class Engine:
         name = session.agent.name
         if self.online.get(name) is session:
             del self.online[name]
+        self.dialer.agent_lost(session, now, effects)
         self.balancer.forget(session)
         self.detach(session)
         session.agent = None
         session.preferred = ()
+        session.mode = AssignmentMode.MANUAL
+        self.switchboard.agent_gone(session, now, effects)
         effects.append(AgentEvent("logged_off", name, session.conn, detail=reason))
 
-    def close_session(self, session: Session, reason: str, effects: list[Effect]) -> None:
+    def close_session(self, session: Session, reason: str, now: float, effects: list[Effect]) -> None:
         """Log ``session`` off and close its connection after what was already sent."""
-        self.log_off(session, reason, effects)
+        self.log_off(session, reason, now, effects)
         session.closing = True
         effects.append(Close(session.conn, reason))
 

@@ -12,6 +12,8 @@ import attrs
 
 from agt_server.protocol import Message
 
+from ._writes import StoreWrite
+
 __all__ = [
     "AgentEvent",
     "Close",
@@ -113,4 +115,4 @@ class JobEvent:
     detail: str = ""
 
 
-Effect = Send | Close | AgentEvent | JobEvent
+Effect = Send | Close | AgentEvent | JobEvent | StoreWrite

@@ -87,6 +87,7 @@ class Session:
         temporary: the agent is on its job only for a callback or an inbound call, then returns.
         call: the record the agent is working, if any.
         line_open: the agent is still connected to the customer of ``call`` (AGTReleaseLine hangs up).
+        previewing: ``call`` is a managed job's record shown for preview, not dialed yet.
         waiting_calls: callbacks held for this agent until it is ready on their job.
         ready_since: when the agent became ready for the next record (longest idle gets inbound calls).
     """
@@ -116,6 +117,7 @@ class Session:
     temporary: Temporary | None = None
     call: Call | None = None
     line_open: bool = False
+    previewing: bool = False
     waiting_calls: list[Call] = attrs.Factory(list)
     ready_since: float | None = None
 

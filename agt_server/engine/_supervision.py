@@ -21,6 +21,7 @@ from ._errors import CommandRejected
 from ._events import AgentEvent, Effect, JobEvent
 from ._jobs import JobState, is_applicable
 from ._session import WORKING_STATES, AgentState, AssignmentMode, Session
+from ._writes import AuditEntry, JobStateChanged
 
 if TYPE_CHECKING:
     from ._engine import Engine
@@ -137,8 +138,13 @@ def validate_preferred(engine: Engine, agent: AgentConfig, names: Sequence[str])
     return unique
 
 
-def set_preferred(engine: Engine, session: Session, jobs: tuple[str, ...], actor: str, effects: list[Effect]) -> None:
-    """Give ``session`` the (validated) list ``jobs``: it is now assigned by the server (R3, R10)."""
+def set_preferred(  # noqa: PLR0917 - the engine, the agent, the list and its context
+    engine: Engine, session: Session, jobs: tuple[str, ...], actor: str, now: float, effects: list[Effect]
+) -> None:
+    """Give ``session`` the (validated) list ``jobs``: it is now assigned by the server (R3, R10).
+
+    Every change is audited (who, when, before, after).
+    """
     assert session.agent is not None
     before = session.preferred
     session.preferred = jobs
@@ -149,6 +155,7 @@ def set_preferred(engine: Engine, session: Session, jobs: tuple[str, ...], actor
     engine.balancer.forget(session)
     reason = MoveReason.ASSIGNED if actor == session.agent.name else MoveReason.SUPERVISOR
     engine.balancer.touch(session, reason)
+    effects.append(AuditEntry(now, actor, "preferred_list", session.agent.name, ",".join(before), ",".join(jobs)))
     effects.append(
         AgentEvent(
             "preferences_changed",
@@ -171,11 +178,14 @@ def supervise(engine: Engine, command: SupervisorInput, now: float, effects: lis
                 cleaned = validate_preferred(engine, session.agent, jobs)
             except CommandRejected as exc:
                 raise OperationRefused("invalid", _refusal_text(exc)) from exc
-            set_preferred(engine, session, cleaned, actor, effects)
+            set_preferred(engine, session, cleaned, actor, now, effects)
         case MoveAgent(agent=agent, job=job, actor=actor):
-            _move_agent(engine, _online(engine, agent), job, effects)
-        case ControlJob(job=job, action=action):
-            control_job(engine, _job(engine, job), action, now, effects)
+            session = _online(engine, agent)
+            before = session.job or ""
+            _move_agent(engine, session, job, effects)
+            effects.append(AuditEntry(now, actor, "move_agent", agent, before, job))
+        case ControlJob(job=job, action=action, actor=actor):
+            control_job(engine, _job(engine, job), action, now, effects, actor)
         case CallbackDue(call=call):
             _job(engine, call.job)
             engine.switchboard.callback_due(call, now, effects)
@@ -184,17 +194,26 @@ def supervise(engine: Engine, command: SupervisorInput, now: float, effects: lis
             engine.switchboard.inbound_call(call, now, effects)
 
 
-def control_job(engine: Engine, name: str, action: JobAction, now: float, effects: list[Effect]) -> None:
-    """Change a job's state and tell its agents; a stopped or completed job starts its linked job (R9)."""
+def control_job(  # noqa: PLR0917 - the engine, the job, the action and its context
+    engine: Engine, name: str, action: JobAction, now: float, effects: list[Effect], actor: str = "supervisor"
+) -> None:
+    """Change a job's state and tell its agents; a stopped or completed job starts its linked job (R9).
+
+    The new state is a store write, so it survives a restart; a supervisor's action is also audited.
+    """
     job = engine.jobs[name]
     allowed, new_state = _TRANSITIONS[action]
     if job.state not in allowed:
         raise OperationRefused("conflict", f"cannot {action.value} {name}: it is {job.state.value}")
+    before = job.state
     engine.set_job_state(name, new_state)
-    effects.append(JobEvent(name, new_state.value, detail=f"{action.value}"))
+    effects.append(JobStateChanged(name, new_state.value, actor, now))
+    effects.append(AuditEntry(now, actor, f"job_{action.value}", name, before.value, new_state.value))
+    effects.append(JobEvent(name, new_state.value, detail=f"{action.value} by {actor}"))
     linked = job.config.linked_job if new_state in (JobState.STOPPED, JobState.COMPLETED) else None
     if linked is not None and not engine.jobs[linked].running:
         engine.set_job_state(linked, JobState.RUNNING)
+        effects.append(JobStateChanged(linked, JobState.RUNNING.value, f"linked from {name}", now))
         effects.append(JobEvent(linked, JobState.RUNNING.value, detail=f"linked from {name}"))
         engine.balancer.job_changed(linked)
     if not job.running:
@@ -256,6 +275,9 @@ def _move_agent(engine: Engine, session: Session, job: str, effects: list[Effect
         )
     if job not in candidates(engine, session):
         raise OperationRefused("conflict", f"{job} cannot take {session.agent.name}")
+    maximum = target.config.max_agents
+    if maximum is not None and session.job != job and len(engine.attached[job]) >= maximum:
+        raise OperationRefused("conflict", f"{job} already has its maximum of {maximum} agents")
     session.mode, session.pinned_job = AssignmentMode.PINNED, job
     engine.balancer.touch(session, MoveReason.SUPERVISOR)
 

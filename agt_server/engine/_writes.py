@@ -14,6 +14,7 @@ from __future__ import annotations
 import attrs
 
 __all__ = [
+    "STORE_WRITE_TYPES",
     "AuditEntry",
     "CallbackDone",
     "CallbackScheduled",
@@ -116,6 +117,8 @@ class AuditEntry:
 
 
 StoreWrite = RecordStarted | RecordAttempt | CallbackScheduled | CallbackDone | JobStateChanged | AuditEntry
+#: The store-write classes, for ``isinstance`` checks.
+STORE_WRITE_TYPES = (RecordStarted, RecordAttempt, CallbackScheduled, CallbackDone, JobStateChanged, AuditEntry)
 
 
 @attrs.frozen

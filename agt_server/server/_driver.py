@@ -8,12 +8,26 @@ whose outbox is full is not reading, and it is cut off rather than allowed to sl
 
 from __future__ import annotations
 
+import time
+from collections import deque
+
 import attrs
 import structlog
 import trio
 
-from agt_server.engine import AgentEvent, Close, Effect, Engine, Input, JobEvent, Send, SupervisorInput
+from agt_server.engine import (
+    STORE_WRITE_TYPES,
+    AgentEvent,
+    Close,
+    Effect,
+    Engine,
+    Input,
+    JobEvent,
+    Send,
+    SupervisorInput,
+)
 from agt_server.protocol import Message
+from agt_server.store import StoreClosedError, StoreWriter
 
 __all__ = ["CloseRequest", "Connection", "EngineDriver", "OutboxItem"]
 
@@ -59,15 +73,34 @@ class Connection:
 
 @attrs.define(eq=False)
 class EngineDriver:
-    """Owns the engine and the table of live connections."""
+    """Owns the engine, the table of live connections, and the order in which effects go out.
+
+    Effects that come with store writes are held until the writes are durable (a reply never
+    acknowledges what a crash could lose); every later batch waits behind them, so messages still go
+    out in the order the engine produced them.
+    """
 
     engine: Engine
     outbox_size: int
+    writer: StoreWriter | None = None
     connections: dict[int, Connection] = attrs.Factory(dict)
     _last_conn: int = 0
     _timers_changed: trio.Event = attrs.Factory(trio.Event)
     #: the deadline the timer task sleeps until; it is woken only when the engine's changes
     _waiting_for: float | None = None
+    #: batches of effects waiting for (or behind) a commit, in order
+    _held: deque[list[Effect]] = attrs.Factory(deque)
+    _committing: bool = False
+    _held_changed: trio.Event = attrs.Factory(trio.Event)
+    _drained: trio.Event = attrs.Factory(trio.Event)
+    #: engine time is wall-clock seconds; this is its offset from trio's clock (set on first use)
+    _epoch: float | None = None
+
+    def now(self) -> float:
+        """The engine's time: wall-clock seconds since the epoch, advancing with trio's clock."""
+        if self._epoch is None:
+            self._epoch = time.time() - trio.current_time()
+        return trio.current_time() + self._epoch
 
     def open_connection(
         self, peer: str, listener: str, cancel_scope: trio.CancelScope
@@ -90,10 +123,47 @@ class EngineDriver:
         Raises:
             OperationRefused: a supervisor input the engine refused (nothing changed).
         """
-        self.apply(self.engine.handle(event, trio.current_time()))
+        self.deliver(self.engine.handle(event, self.now()))
+
+    def deliver(self, effects: list[Effect]) -> None:
+        """Carry out ``effects`` now, or after the store writes among them (or before them) are durable."""
+        if self.writer is not None and (
+            self._held or self._committing or any(isinstance(effect, STORE_WRITE_TYPES) for effect in effects)
+        ):
+            self._held.append(effects)
+            self._held_changed.set()
+        else:
+            self.apply(effects)
+
+    async def run_commits(self) -> None:
+        """Commit held store writes (grouped) and then carry out their batches, in order; runs until cancelled."""
+        assert self.writer is not None
+        while True:
+            await self._held_changed.wait()
+            self._held_changed = trio.Event()
+            while self._held:
+                batches = list(self._held)
+                self._held.clear()
+                writes = [effect for batch in batches for effect in batch if isinstance(effect, STORE_WRITE_TYPES)]
+                self._committing = True
+                try:
+                    await self.writer.commit(writes)
+                except StoreClosedError:
+                    return  # the server is stopping: nothing more goes out
+                finally:
+                    self._committing = False
+                for batch in batches:
+                    self.apply(batch)
+            self._drained.set()
+            self._drained = trio.Event()
+
+    async def durable(self) -> None:
+        """Wait until everything dispatched so far is committed and carried out."""
+        while self._held or self._committing:
+            await self._drained.wait()
 
     def apply(self, effects: list[Effect]) -> None:
-        """Carry out the engine's effects, in order."""
+        """Carry out the engine's effects, in order (store writes are the commit task's business)."""
         for effect in effects:
             match effect:
                 case Send(conn=conn, message=message):
@@ -141,7 +211,8 @@ class EngineDriver:
         while True:
             deadline = self._waiting_for = self.engine.next_deadline()
             self._timers_changed = trio.Event()
-            with trio.move_on_at(deadline if deadline is not None else float("inf")):
+            trio_deadline = float("inf") if deadline is None else deadline - (self.now() - trio.current_time())
+            with trio.move_on_at(trio_deadline):
                 await self._timers_changed.wait()
                 continue
-            self.apply(self.engine.tick(trio.current_time()))
+            self.deliver(self.engine.tick(self.now()))

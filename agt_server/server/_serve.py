@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 from functools import partial
 from pathlib import Path
@@ -10,16 +11,17 @@ import attrs
 import structlog
 import trio
 
-from agt_server.config import SiteConfig
+from agt_server.config import SiteConfig, load_all
 from agt_server.engine import Engine, Expel
 from agt_server.protocol import TtyCodec, WireCodec
+from agt_server.store import MemoryStore, SqliteStore, Store, StoreWriter
 
 from ._auth import LogonGate, LogonThrottle
 from ._connection import ConnectionHandler, Listener
 from ._driver import EngineDriver
 from ._tls import demo_certificate, server_ssl_context
 
-__all__ = ["AgentServer", "BoundPorts"]
+__all__ = ["AgentServer", "BoundPorts", "open_store"]
 
 log = structlog.get_logger("agt_server.server")
 
@@ -28,6 +30,19 @@ log = structlog.get_logger("agt_server.server")
 _BACKLOG = 4096
 #: How long sessions get, at shutdown, to receive their notice before the connections are cut.
 _SHUTDOWN_GRACE = 2.0
+
+
+def open_store(config: SiteConfig) -> Store:
+    """The store ``config.simulation.database`` names: a SQLite file (relative to the data directory),
+    SQLite in memory for ``:memory:``, or no persistence at all for ``none``."""
+    database = config.simulation.database
+    if database == "none":
+        return MemoryStore()
+    if database == ":memory:":
+        return SqliteStore(database)
+    path = Path(config.data_dir) / database
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return SqliteStore(path)
 
 
 @attrs.frozen
@@ -55,10 +70,22 @@ class AgentServer:
     config: SiteConfig
     driver: EngineDriver = attrs.field(init=False)
     gate: LogonGate = attrs.field(init=False)
+    store: Store = attrs.field(init=False)
     _stopped: trio.Event = attrs.field(factory=trio.Event, init=False)
 
     def __attrs_post_init__(self) -> None:
-        self.driver = EngineDriver(Engine.from_config(self.config), self.config.limits.outbox_size)
+        """Open the store, load the calling lists and resume the engine from what was stored.
+
+        Raises:
+            ConfigError: a calling list cannot be read.
+            StoreError: the database cannot be opened.
+        """
+        self.store = open_store(self.config)
+        stored = self.store.load()
+        records = load_all(self.config)
+        local_zone = datetime.datetime.now().astimezone().tzinfo or datetime.UTC
+        engine = Engine.from_config(self.config, records=records, stored=stored, zone=local_zone)
+        self.driver = EngineDriver(engine, self.config.limits.outbox_size, StoreWriter(self.store))
         self.gate = LogonGate(
             {agent.name: agent.password_hash for agent in self.config.agents},
             LogonThrottle(self.config.throttle),
@@ -87,10 +114,19 @@ class AgentServer:
                 )
                 nursery.start_soon(partial(trio.serve_listeners, handler, sockets))
                 log.info("listening", listener=name, address=f"{listeners.host}:{bound[name]}")
+            writer = self.driver.writer
+            assert writer is not None
+            await nursery.start(writer.run)
+            nursery.start_soon(self.driver.run_commits)
             nursery.start_soon(self.driver.run_timers)
             task_status.started(BoundPorts(listeners.host, bound["wire"], bound["tls"], bound["tty"]))
-            await self._stopped.wait()
-            nursery.cancel_scope.cancel()
+            try:
+                await self._stopped.wait()
+                await self.driver.durable()
+                await writer.aclose()
+            finally:
+                nursery.cancel_scope.cancel()
+                self.store.close()
 
     async def shutdown(self, reason: str = "server shutting down") -> None:
         """Tell every session ``AGTSystemError E28921,<reason>``, give them a moment to read it, then stop."""
