@@ -6,7 +6,8 @@ Run it against `make run` (the demo server):
     .venv/bin/python examples/agent_session.py --tls --port 22701    # the same over TLS
     .venv/bin/python examples/agent_session.py --agent agent7 --job CMP2
 
-It prints every step and the server's answers, so it doubles as a walk-through of the agent API.
+It prints every step and the server's answers, so it doubles as a walk-through of the agent API.  Once
+ready it waits (``--wait``, 15 s) for a call from the dialer, takes it and finishes the record.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import trio
 from agt_server.client import AgtClient, AgtCommandError, open_agt_client
 
 
-async def walk_through(client: AgtClient, agent: str, password: str, job: str) -> None:
+async def walk_through(client: AgtClient, agent: str, password: str, job: str, wait: float) -> None:
     """The typical PC log-in and log-out sequences (reference §2.4)."""
     print("greeting:", "|".join(client.greeting.segments))
     await client.logon(agent, password)
@@ -40,9 +41,14 @@ async def walk_through(client: AgtClient, agent: str, password: str, job: str) -
     await client.avail_work()
     await client.ready_next_item()
     print("state:", (await client.list_state()).code)
-    with trio.move_on_after(3):
-        notification = await client.next_notification()
-        print("notification:", notification.keyword, "|".join(notification.records))
+    with trio.move_on_after(wait):
+        call = await client.next_notification("AGTCallNotify")
+        print("call:", " | ".join(call.records))
+        await trio.sleep(1)  # talk
+        await client.release_line()
+        code = (await client.list_keys())[0].code
+        await client.finished_item(code)
+        print(f"finished the record with completion code {code}")
     await client.no_further_work()
     await client.detach_job()
     await client.disconnect_headset()
@@ -59,6 +65,7 @@ async def main() -> None:
     parser.add_argument("--agent", default="agent1")
     parser.add_argument("--password", help="default: the agent's name (the demo's passwords)")
     parser.add_argument("--job", default="CMP1")
+    parser.add_argument("--wait", type=float, default=15.0, help="seconds to wait for a call once ready")
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
     context = None
@@ -68,7 +75,7 @@ async def main() -> None:
         context.verify_mode = ssl.CERT_NONE  # the demo certificate is self-signed
     async with open_agt_client(args.host, args.port, ssl_context=context) as client:
         try:
-            await walk_through(client, args.agent, args.password or args.agent, args.job)
+            await walk_through(client, args.agent, args.password or args.agent, args.job, args.wait)
         except AgtCommandError as exc:
             print("refused:", exc)
 

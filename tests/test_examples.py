@@ -51,7 +51,8 @@ class TestClientScript:
     async def test_agent_session_script_runs(self, server: RunningServer) -> None:
         """examples/agent_session.py walks a whole session against the server and exits cleanly."""
         assert server.ports.agent is not None
-        command = [sys.executable, str(EXAMPLES / "agent_session.py"), "--port", str(server.ports.agent)]
+        script = str(EXAMPLES / "agent_session.py")
+        command = [sys.executable, script, "--port", str(server.ports.agent), "--wait", "0.2"]
         with trio.fail_after(30):
             result = await trio.run_process(command, capture_stdout=True, capture_stderr=True, check=False)
         output = result.stdout.decode()
