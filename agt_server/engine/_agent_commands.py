@@ -284,9 +284,16 @@ def _attach_job(call: CommandCall, args: tuple[str, ...]) -> None:
     if not job.running:
         raise CommandRejected(ErrorCode.E28804, name)
     if session.server_assigned:
-        # A server-assigned agent may choose its job itself: only a preferred one, and it stays there.
+        # A server-assigned agent may choose its job itself: one the server could give it (preferred,
+        # fitting its work class) with room, and it stays there.
         if session.preferred and name not in session.preferred:
             raise CommandRejected(ErrorCode.E28890, f"{name} is not a preferred job")
+        mismatch = work_class_error(session.work_class, job.type)
+        if mismatch is not None:
+            raise CommandRejected(mismatch)
+        capacity = call.engine.capacity(name)
+        if capacity is not None and len(call.engine.attached[name]) >= capacity:
+            raise CommandRejected(ErrorCode.E28813)
         call.engine.balancer.forget(session)
         session.mode, session.pinned_job, session.moved_at = AssignmentMode.PINNED, name, call.now
     call.engine.attach(session, job.name)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from agt_server.config import AgentConfig
-from agt_server.protocol import ErrorCode
+from agt_server.protocol import ErrorCode, JobType
 
 from ._assignment import MoveReason, candidates, notification
 from ._calls import Call
@@ -190,7 +190,10 @@ def supervise(engine: Engine, command: SupervisorInput, now: float, effects: lis
             _job(engine, call.job)
             engine.switchboard.callback_due(call, now, effects)
         case InboundCall(call=call):
-            _job(engine, call.job)
+            inbound_job = engine.jobs[_job(engine, call.job)]
+            if inbound_job.type not in (JobType.INBOUND, JobType.BLEND):
+                raise OperationRefused("conflict", f"{call.job} is not an inbound or blend job")
+            # A caller to a job that is not running waits in its queue until it runs again.
             engine.switchboard.inbound_call(call, now, effects)
 
 

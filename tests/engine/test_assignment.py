@@ -416,19 +416,29 @@ class TestFairnessRestored:
 
 
 class TestAttachAndDetach:
-    def test_attach_pins(self) -> None:
-        """A server-assigned idle agent that attaches a preferred job itself is kept there by balancing."""
+    def test_attach_to_a_full_job_is_refused(self) -> None:
+        """A server-assigned agent idle because its preferred jobs are full cannot attach one of them itself:
+        AGTAttachJob gets E28813 and the job stays within its maximum (the agent is placed when one has room)."""
         d = driver(full_jobs_config(), "agent1", "agent2", "agent3")
         d.set_list("agent2", "CMP1")
         d.set_list("agent3", "CMP2")
         d.set_list("agent1", *CMP12)
         assert d.job_of("agent1") is None
-        d.expect_ok("agent1", "AGTAttachJob", "CMP1")
-        assert d.session("agent1").mode is AssignmentMode.PINNED
-        d.drop("agent3")  # CMP2 has room: balancing would move agent1 there if it could
-        d.advance(10)
-        assert d.job_of("agent1") == "CMP1"
-        assert d.moves("agent1") == []
+        reply = d.refusal("agent1", "AGTAttachJob", "CMP1")
+        assert reply[0] == "E28813"
+        assert len(d.engine.attached["CMP1"]) == 1
+        d.drop("agent3")
+        assert d.job_of("agent1") == "CMP2"
+
+    def test_attach_must_fit_the_work_class(self) -> None:
+        """A server-assigned agent may not pin itself to a job its work class cannot join (E28816 on INBOUND1
+        for class O), so a pin never leaves it on a job where AGTAvailWork would fail."""
+        d = driver(None, "agent1")
+        d.set_list("agent1", "INBOUND1")
+        assert d.job_of("agent1") is None
+        reply = d.refusal("agent1", "AGTAttachJob", "INBOUND1")
+        assert reply[0] == "E28816"
+        assert d.job_of("agent1") is None
 
     def test_attach_only_preferred(self) -> None:
         """A server-assigned agent may not attach a job outside its list (E28890)."""
