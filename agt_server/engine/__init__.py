@@ -12,13 +12,17 @@ from ._events import AgentEvent, Close, Connected, Disconnected, Effect, Expel, 
 from ._jobs import Job, JobState, is_applicable, work_class_error
 from ._session import AgentState, AssignmentMode, HeadsetState, ListType, Session
 from ._supervision import (
+    MAX_MESSAGE_LENGTH,
     MAX_PREFERRED_JOBS,
     CallbackDue,
     ControlJob,
     InboundCall,
     JobAction,
+    LinkJob,
     MoveAgent,
     OperationRefused,
+    ScheduleCallback,
+    SendToAgent,
     SetPreferredJobs,
     SupervisorInput,
 )
@@ -36,6 +40,7 @@ from ._writes import (
 )
 
 __all__ = [
+    "MAX_MESSAGE_LENGTH",
     "MAX_PREFERRED_JOBS",
     "STORE_WRITE_TYPES",
     "AgentEvent",
@@ -65,6 +70,7 @@ __all__ = [
     "JobSlot",
     "JobState",
     "JobStateChanged",
+    "LinkJob",
     "ListType",
     "MoveAgent",
     "MoveReason",
@@ -72,7 +78,9 @@ __all__ = [
     "Received",
     "RecordAttempt",
     "RecordStarted",
+    "ScheduleCallback",
     "Send",
+    "SendToAgent",
     "Session",
     "SetPreferredJobs",
     "StoreWrite",

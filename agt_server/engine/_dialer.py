@@ -363,16 +363,31 @@ class Dialer:
         assert call is not None and session.agent is not None
         owner_kind = self.engine.jobs[call.job].config.dialing.callback_owner
         owner = session.agent.name if owner_kind is CallbackOwner.AGENT else None
+        return self.add_callback(call.job, call.record_id, due_at, owner, phone, name, now, effects)
+
+    def add_callback(  # noqa: PLR0917 - the callback's facts, all needed
+        self,
+        job: str,
+        record_id: str,
+        due_at: float,
+        owner: str | None,
+        phone: str,
+        name: str,
+        now: float,
+        effects: list[Effect],
+    ) -> StoredCallback:
+        """Schedule a callback on ``record_id`` of ``job`` (from an agent's AGTSetCallback or the REST API)."""
         callback = StoredCallback(
-            f"cb{int(now * 1000)}-{next(self._callback_ids)}", call.job, call.record_id, due_at, owner, phone, name
+            f"cb{int(now * 1000)}-{next(self._callback_ids)}", job, record_id, due_at, owner, phone, name
         )
-        effects.append(
-            CallbackScheduled(
-                callback.callback_id, call.job, call.record_id, due_at, owner, phone, name, now
-            )
-        )
+        effects.append(CallbackScheduled(callback.callback_id, job, record_id, due_at, owner, phone, name, now))
         self._schedule(due_at, _CallbackDue(callback))
         return callback
+
+    def record(self, job: str, record_id: str) -> ContactRecord | None:
+        """The record ``record_id`` of ``job``'s outbound list, if the dialer has it."""
+        work = self.work.get(job)
+        return work.records.get(record_id) if work is not None else None
 
     def _callback_due(self, callback: StoredCallback, now: float, effects: list[Effect]) -> None:
         work = self.work.get(callback.job)

@@ -107,7 +107,42 @@ class InboundCall:
     call: Call
 
 
-SupervisorInput = SetPreferredJobs | MoveAgent | ControlJob | CallbackDue | InboundCall
+@attrs.frozen
+class SendToAgent:
+    """A supervisor's text message to a logged-on agent (AGTReceiveMessage; at most 79 characters)."""
+
+    agent: str
+    text: str
+    actor: str = "supervisor"
+
+
+@attrs.frozen
+class LinkJob:
+    """Set (or clear, with ``None``) the job that starts when ``job`` stops or completes (R9)."""
+
+    job: str
+    linked_job: str | None
+    actor: str = "supervisor"
+
+
+@attrs.frozen
+class ScheduleCallback:
+    """Schedule a callback on a record of a job's outbound list, due at ``due_at`` (epoch seconds),
+    owned by ``owner`` (an agent) or by the campaign."""
+
+    job: str
+    record_id: str
+    due_at: float
+    owner: str | None = None
+    actor: str = "supervisor"
+
+
+#: The longest text message an agent receives (PC 5.2: 79 characters).
+MAX_MESSAGE_LENGTH = 79
+
+SupervisorInput = (
+    SetPreferredJobs | MoveAgent | ControlJob | CallbackDue | InboundCall | SendToAgent | LinkJob | ScheduleCallback
+)
 
 _TRANSITIONS: dict[JobAction, tuple[frozenset[JobState], JobState]] = {
     JobAction.START: (frozenset({JobState.INACTIVE, JobState.STOPPED, JobState.COMPLETED}), JobState.RUNNING),
@@ -189,6 +224,17 @@ def supervise(engine: Engine, command: SupervisorInput, now: float, effects: lis
         case CallbackDue(call=call):
             _job(engine, call.job)
             engine.switchboard.callback_due(call, now, effects)
+        case SendToAgent(agent=agent, text=text, actor=actor):
+            session = _online(engine, agent)
+            if not text or len(text) > MAX_MESSAGE_LENGTH or any(ch in text for ch in "\x1e\x03\x17"):
+                raise OperationRefused("invalid", f"a message is 1 to {MAX_MESSAGE_LENGTH} characters of text")
+            effects += notification(session, "AGTReceiveMessage", ("0", "M00001", text), ("0", "M00000"))
+            effects.append(AuditEntry(now, actor, "message", agent, "", text))
+        case LinkJob(job=job, linked_job=linked, actor=actor):
+            _link_job(engine, _job(engine, job), linked, now, actor, effects)
+        case ScheduleCallback(job=job, record_id=record_id, due_at=due_at, owner=owner, actor=actor):
+            _schedule_callback(engine, _job(engine, job), record_id, due_at, owner, now, effects)
+            effects.append(AuditEntry(now, actor, "callback", job, "", f"{record_id} for {owner or 'the campaign'}"))
         case InboundCall(call=call):
             inbound_job = engine.jobs[_job(engine, call.job)]
             if inbound_job.type not in (JobType.INBOUND, JobType.BLEND):
@@ -283,6 +329,36 @@ def _move_agent(engine: Engine, session: Session, job: str, effects: list[Effect
         raise OperationRefused("conflict", f"{job} already has its maximum of {maximum} agents")
     session.mode, session.pinned_job = AssignmentMode.PINNED, job
     engine.balancer.touch(session, MoveReason.SUPERVISOR)
+
+
+def _link_job(  # noqa: PLR0917 - the engine, the link and its context
+    engine: Engine, name: str, linked: str | None, now: float, actor: str, effects: list[Effect]
+) -> None:
+    if linked is not None:
+        _job(engine, linked)
+        if linked == name:
+            raise OperationRefused("invalid", f"{name} cannot be linked to itself")
+    job = engine.jobs[name]
+    before = job.config.linked_job or ""
+    job.config = attrs.evolve(job.config, linked_job=linked)
+    effects.append(AuditEntry(now, actor, "job_link", name, before, linked or ""))
+    effects.append(JobEvent(name, job.state.value, detail=f"linked to {linked or 'nothing'} by {actor}"))
+
+
+def _schedule_callback(  # noqa: PLR0917 - the engine, the callback and its context
+    engine: Engine, job: str, record_id: str, due_at: float, owner: str | None, now: float, effects: list[Effect]
+) -> None:
+    if engine.jobs[job].type is JobType.INBOUND:
+        raise OperationRefused("invalid", f"{job} is an inbound job: it has no records to call back")
+    record = engine.dialer.record(job, record_id)
+    if record is None:
+        raise OperationRefused("not_found", f"{job} has no record {record_id}")
+    if owner is not None and owner not in engine.agents:
+        raise OperationRefused("not_found", f"there is no agent {owner}")
+    if due_at <= now:
+        raise OperationRefused("invalid", "a callback must be due in the future")
+    phone = next((value for name, value in record.fields if name.startswith("PHONE") and value), "")
+    engine.dialer.add_callback(job, record_id, due_at, owner, phone, "", now, effects)
 
 
 def _online(engine: Engine, agent: str) -> Session:

@@ -29,6 +29,8 @@ from agt_server.engine import (
 from agt_server.protocol import Message
 from agt_server.store import StoreClosedError, StoreWriter
 
+from ._hub import EventHub
+
 __all__ = ["CloseRequest", "Connection", "EngineDriver", "OutboxItem"]
 
 log = structlog.get_logger("agt_server.server")
@@ -83,6 +85,7 @@ class EngineDriver:
     engine: Engine
     outbox_size: int
     writer: StoreWriter | None = None
+    hub: EventHub = attrs.Factory(EventHub)
     connections: dict[int, Connection] = attrs.Factory(dict)
     _last_conn: int = 0
     _timers_changed: trio.Event = attrs.Factory(trio.Event)
@@ -172,8 +175,10 @@ class EngineDriver:
                     self.enqueue(conn, CloseRequest(reason))
                 case AgentEvent():
                     self._note(effect)
+                    self.hub.publish("agent", attrs.asdict(effect))
                 case JobEvent(job=job, state=state, detail=detail):
                     log.info("job_changed", job=job, state=state, detail=detail)
+                    self.hub.publish("campaign", {"campaign": job, "state": state, "detail": detail})
         if self.engine.next_deadline() != self._waiting_for:
             self._timers_changed.set()
 
