@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import enum
 
+import attrs
+
 from ._codes import ErrorCode, MessageType
 from ._errors import RemoteProtocolError
 from ._message import Message
@@ -14,6 +16,7 @@ __all__ = [
     "MAX_SEGMENTS",
     "TRUNCATED_KEYWORDS",
     "Sentinel",
+    "StreamBuffer",
     "error_reply",
     "is_echoable_invoke_id",
     "is_valid_keyword",
@@ -113,6 +116,32 @@ def _incomplete(buffer: bytearray, start: int, eof: bool) -> bool:
         del buffer[start:]
         return False
     return True
+
+
+@attrs.define(eq=False)
+class StreamBuffer:
+    """The receiving half both codecs share: the bytes received so far and the end of the stream.
+
+    Args:
+        encoding: the single-byte text encoding of data segments (latin-1 keeps every byte).
+        max_message_size: the largest message accepted, terminator included.
+        max_segments: the most segments a message may carry.
+    """
+
+    encoding: str = "latin-1"
+    max_message_size: int = MAX_MESSAGE_SIZE
+    max_segments: int = MAX_SEGMENTS
+    _buffer: bytearray = attrs.field(factory=bytearray, init=False)
+    _scan_from: int = attrs.field(default=0, init=False)
+    _discarding: bool = attrs.field(default=False, init=False)
+    _eof: bool = attrs.field(default=False, init=False)
+
+    def receive_data(self, data: bytes | bytearray) -> None:
+        """Add bytes received from the peer; ``b""`` marks the end of the stream."""
+        if not data:
+            self._eof = True
+        elif not self._eof:
+            self._buffer += data
 
 
 def raise_oversized(keyword: str | None, invoke_id: str) -> None:

@@ -23,9 +23,8 @@ import attrs
 from ._codes import ErrorCode, MessageType
 from ._errors import RemoteProtocolError
 from ._framing import (
-    MAX_MESSAGE_SIZE,
-    MAX_SEGMENTS,
     Sentinel,
+    StreamBuffer,
     error_reply,
     is_valid_keyword,
     raise_oversized,
@@ -42,24 +41,10 @@ _MAX_INVOKE_ID = 9999
 
 
 @attrs.define(eq=False)
-class TtyCodec:
+class TtyCodec(StreamBuffer):
     """A sans-IO codec for one connection using the tty (line) framing; same interface as ``WireCodec``."""
 
-    encoding: str = "latin-1"
-    max_message_size: int = MAX_MESSAGE_SIZE
-    max_segments: int = MAX_SEGMENTS
-    _buffer: bytearray = attrs.field(factory=bytearray, init=False)
-    _scan_from: int = attrs.field(default=0, init=False)
-    _discarding: bool = attrs.field(default=False, init=False)
-    _eof: bool = attrs.field(default=False, init=False)
     _last_invoke_id: int = attrs.field(default=0, init=False)
-
-    def receive_data(self, data: bytes | bytearray) -> None:
-        """Add bytes received from the peer; ``b""`` marks the end of the stream."""
-        if not data:
-            self._eof = True
-        elif not self._eof:
-            self._buffer += data
 
     def next_message(self) -> Message | Sentinel:
         """Return the next typed command, or a :class:`Sentinel` when there is none.

@@ -39,6 +39,7 @@ from ._framing import (
     MAX_SEGMENTS,
     TRUNCATED_KEYWORDS,
     Sentinel,
+    StreamBuffer,
     error_reply,
     is_echoable_invoke_id,
     is_valid_keyword,
@@ -76,34 +77,17 @@ _DIGITS = frozenset("0123456789")
 
 
 @attrs.define(eq=False)
-class WireCodec:
+class WireCodec(StreamBuffer):
     """A sans-IO codec for one connection using the binary wire framing.
 
     Feed received bytes with :meth:`receive_data` (``b""`` means the peer closed), take messages
     with :meth:`next_message` until it returns :data:`Sentinel.NEED_DATA`, and turn outgoing
     messages into bytes with :meth:`send`.
 
-    Args:
-        encoding: the single-byte text encoding of data segments (latin-1 keeps every byte).
-        max_message_size: the largest frame accepted, terminator included.
-        max_segments: the most segments a message may carry.
+    Its arguments are :class:`StreamBuffer`'s: the encoding of data segments and the size limits.
     """
 
-    encoding: str = "latin-1"
-    max_message_size: int = MAX_MESSAGE_SIZE
-    max_segments: int = MAX_SEGMENTS
-    _buffer: bytearray = attrs.field(factory=bytearray, init=False)
-    _scan_from: int = attrs.field(default=0, init=False)
     _seen_message: bool = attrs.field(default=False, init=False)
-    _discarding: bool = attrs.field(default=False, init=False)
-    _eof: bool = attrs.field(default=False, init=False)
-
-    def receive_data(self, data: bytes | bytearray) -> None:
-        """Add bytes received from the peer; ``b""`` marks the end of the stream."""
-        if not data:
-            self._eof = True
-        elif not self._eof:
-            self._buffer += data
 
     def next_message(self) -> Message | Sentinel:
         """Return the next complete message, or a :class:`Sentinel` when there is none.
