@@ -592,10 +592,11 @@ def _finished_item(call: CommandCall, args: tuple[str, ...]) -> None:
     # Clients send completion codes with or without leading zeros ("019", "19").
     if not code.isdigit() or (job.config.keys and int(code) not in {key.code for key in job.config.keys}):
         raise CommandRejected(ErrorCode.E28947, code)
-    # The disposition is a store write: the reply below goes out only once it is durable.
+    # The disposition is a store write: the driver sends this reply only once it is durable.  The reply
+    # comes first so that what finishing the record sets off (a job ending) follows it.
+    call.ok()
     agent = call.session.agent_name
     call.engine.dialer.record_outcome(record.job, record.record_id, int(code), agent, call.now, call.effects)
-    call.ok()
     call.engine.switchboard.finish(call.session, call.now, call.effects)
 
 

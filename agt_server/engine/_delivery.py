@@ -152,6 +152,9 @@ class Switchboard:
     def callback_due(self, call: Call, now: float, effects: list[Effect]) -> None:
         """A callback is due: to its owner when logged on (taking it from another job if need be),
         else to any agent of its job."""
+        if not self.engine.jobs[call.job].running:
+            self.callback_queue[call.job].append(call)  # given out when the job runs again
+            return
         owner = self.engine.online.get(call.owner) if call.owner else None
         job_config = self.engine.jobs[call.job].config
         if owner is not None and owner.agent is not None and is_applicable(owner.agent, job_config):

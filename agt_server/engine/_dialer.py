@@ -15,9 +15,10 @@ engine's seeded random generator, whether a person answers: then the call is del
 (``AGTCallNotify``; ``AGTPreviewRecord`` on a managed job, dialed on ``AGTManagedCall`` or when the
 preview times out); otherwise the dialer records an outcome (busy, no answer, answering machine … at
 the configured weights) without the agent, puts the record up for retry while attempts remain, and
-dials again for the agent.  A customer may hang up first (``AGTAutoReleaseLine``) at the configured
-rate.  Inbound and blend jobs receive callers at their configured arrival rate (R8), and callbacks
-scheduled with ``AGTSetCallback`` come due at their time (R7).
+dials again for the agent.  On an outbound call the customer may hang up first
+(``AGTAutoReleaseLine``) at the configured rate.  Inbound and blend jobs receive callers at their
+configured arrival rate (R8), and callbacks scheduled with ``AGTSetCallback`` come due at their time
+(R7).
 
 Everything that must survive a crash is returned as a store write: a record leaving the queue, every
 finished attempt with its completion code, callbacks scheduled and delivered.  At start the dialer
@@ -132,7 +133,10 @@ class Dialer:
     ) -> None:
         self.engine = engine
         self.rng = rng
+        self.stored = stored
         self.work: dict[str, JobWork] = {}
+        #: attempt numbers of dispositions on records the dialer does not dial (inbound callers)
+        self._other_attempts: dict[tuple[str, str], int] = {}
         for name, job in engine.jobs.items():
             list_name = job.config.outbound_list
             if list_name is None or job.type is JobType.INBOUND or list_name not in records:
@@ -293,8 +297,12 @@ class Dialer:
         """
         work = self.work.get(job)
         if work is None or record_id not in work.records:
-            # An inbound caller, or a record this engine does not dial: only the disposition is kept.
-            effects.append(RecordAttempt(job, record_id, 1, code, agent, now, True))
+            # An inbound caller (who may call again), or a record this engine does not dial: only the
+            # disposition is kept, numbered after the ones before it.
+            key = (job, record_id)
+            attempt = self._other_attempts.get(key, self.stored.attempts.get(job, {}).get(record_id, 0)) + 1
+            self._other_attempts[key] = attempt
+            effects.append(RecordAttempt(job, record_id, attempt, code, agent, now, True))
             return
         work.in_progress.discard(record_id)
         attempt = work.attempts.get(record_id, 0) + 1
@@ -309,6 +317,7 @@ class Dialer:
         elif record_id not in work.done:
             retry_at = now + self.engine.jobs[job].config.dialing.retry_delay
             heapq.heappush(work.retry, (retry_at, record_id))
+            self._schedule(retry_at, _RetryDue(job))  # wakes agents already waiting for a record
         self._check_dialed_out(job, now, effects)
         self.engine.balancer.job_has_room(job)
 
