@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import getpass
+import ipaddress
 import os
 import signal
 import sys
@@ -51,7 +52,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"agt-server {__version__}")
     parser.add_argument("--config", type=Path, metavar="FILE", help="site configuration (TOML)")
     parser.add_argument("--host", help="address to listen on (default from the configuration: 127.0.0.1)")
-    for name, what in (("agent", "wire"), ("tls", "TLS"), ("tty", "tty (telnet)")):
+    for name, what in (
+        ("agent", "wire"),
+        ("tls", "TLS"),
+        ("tty", "tty (telnet)"),
+        ("http", "supervisor REST API and dashboard"),
+    ):
         parser.add_argument(
             f"--{name}-port", type=_port, default=argparse.SUPPRESS, metavar="PORT",
             help=f"{what} listener port; 0 = any free port, 'off' = disabled",
@@ -71,6 +77,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-format", choices=("console", "json"), default="console")
     parser.add_argument("--log-level", choices=("debug", "info", "warning", "error"), default="info")
     return parser
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _hash_password_main(argv: list[str]) -> int:
@@ -100,12 +115,18 @@ def _configure(args: argparse.Namespace) -> SiteConfig:
     listeners = config.listeners
     overrides = {
         key: getattr(args, key)
-        for key in ("agent_port", "tls_port", "tty_port")
+        for key in ("agent_port", "tls_port", "tty_port", "http_port")
         if hasattr(args, key)
     }
     if args.host:
         overrides["host"] = args.host
     config = attrs.evolve(config, listeners=attrs.evolve(listeners, **overrides))
+    if args.config is None and not _is_loopback(config.listeners.host):
+        raise ConfigError(
+            f"the demo configuration listens on this machine only (127.0.0.1, ::1 or localhost), not "
+            f"{config.listeners.host}: its REST API tokens and agent passwords are public; "
+            "run a site configuration (--config FILE) with tokens of your own to listen elsewhere"
+        )
     if args.data_dir:
         config = attrs.evolve(config, data_dir=args.data_dir)
     if args.db:

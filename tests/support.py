@@ -30,7 +30,7 @@ def config_for_tests(data_dir: Path, *, dialing: DialingConfig = QUIET_DIALING, 
     demo = demo_config(data_dir)
     config = attrs.evolve(
         demo,
-        listeners=ListenerConfig(host=HOST, agent_port=0, tls_port=0, tty_port=0),
+        listeners=ListenerConfig(host=HOST, agent_port=0, tls_port=0, tty_port=0, http_port=0),
         jobs=tuple(attrs.evolve(job, dialing=dialing) for job in demo.jobs),
     )
     return attrs.evolve(config, **changes)
@@ -42,6 +42,12 @@ class RunningServer:
 
     server: AgentServer
     ports: BoundPorts
+
+    @property
+    def http_url(self) -> str:
+        """The supervisor API's base URL, ``http://127.0.0.1:<port>``."""
+        assert self.ports.http is not None, "the HTTP listener is off"
+        return f"http://{HOST}:{self.ports.http}"
 
     @asynccontextmanager
     async def client(self, *, ssl_context: ssl.SSLContext | None = None) -> AsyncIterator[AgtClient]:

@@ -161,7 +161,7 @@ async def agt_server(tmp_path: Path, config: Path, run: str) -> AsyncIterator[Se
     log_path = tmp_path / f"server-{run}.log"
     command = [
         sys.executable, "-m", "agt_server", "--config", str(config),
-        "--agent-port", "0", "--tls-port", "off", "--tty-port", "off",
+        "--agent-port", "0", "--tls-port", "off", "--tty-port", "off", "--http-port", "off",
         "--data-dir", str(tmp_path / "data"), "--port-file", str(port_file),
         "--no-demo-activity", "--log-format", "json",
     ]  # fmt: skip

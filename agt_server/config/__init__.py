@@ -25,6 +25,8 @@ from ._models import (
     SimulationConfig,
     SiteConfig,
     TlsConfig,
+    TokenConfig,
+    TokenRole,
 )
 from ._passwords import PasswordVerifier, check_hash_format, hash_password, verify_password
 
@@ -48,6 +50,8 @@ __all__ = [
     "SimulationConfig",
     "SiteConfig",
     "TlsConfig",
+    "TokenConfig",
+    "TokenRole",
     "check_hash_format",
     "demo_config",
     "hash_password",

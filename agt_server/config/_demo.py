@@ -26,10 +26,12 @@ from ._models import (
     ListenerConfig,
     SimulationConfig,
     SiteConfig,
+    TokenConfig,
+    TokenRole,
 )
 from ._passwords import hash_password
 
-__all__ = ["demo_config"]
+__all__ = ["DEMO_TOKENS", "demo_config"]
 
 #: scrypt cost of the demo agents' hashes.  2**10 takes about 2 ms instead of about 50 ms at the default
 #: 14, so a demo server (and each of the many the tests start) is up at once.  Demo only: the demo's
@@ -64,6 +66,16 @@ _KEYS = tuple(
 )
 
 _INBOUND_LIST = "inbound_calls"
+
+#: The demo's REST API tokens.  They are public (here and in the README), which is why the demo listens
+#: on loopback addresses only.  Each token's name is the token itself, so the audit log shows which was used.
+DEMO_TOKENS = (
+    TokenConfig("demo-admin", "demo-admin", TokenRole.ADMIN),
+    TokenConfig(
+        "demo-supervisor", "demo-supervisor", TokenRole.SUPERVISOR, groups=frozenset({"team-a"}), campaign_control=True
+    ),
+    TokenConfig("demo-viewer", "demo-viewer", TokenRole.VIEWER),
+)
 
 #: (name, type, priority) of every demo job, in the order AGTListJobs shows them.
 _JOBS = (
@@ -116,7 +128,12 @@ def demo_config(data_dir: Path | None = None) -> SiteConfig:
     10, far below a real site's, so that start-up stays fast (demo only); they are computed once per
     process and shared by every demo configuration.
 
-    Listeners: 127.0.0.1, ports 22700 (plain), 22701 (TLS, self-signed certificate) and 22702 (tty).
+    Listeners: 127.0.0.1, ports 22700 (plain), 22701 (TLS, self-signed certificate), 22702 (tty) and 8080
+    (the supervisor REST API and dashboard).
+
+    REST API tokens (public, so the demo must listen on loopback only): ``demo-admin`` (admin),
+    ``demo-supervisor`` (supervisor of group team-a, i.e. agent1-agent10, with campaign control) and
+    ``demo-viewer`` (viewer).
 
     Args:
         data_dir: where the server keeps its files; ``Path("data")`` (relative to the working
@@ -148,9 +165,10 @@ def demo_config(data_dir: Path | None = None) -> SiteConfig:
         jobs=tuple(jobs),
         agents=_demo_agents(),
         calling_lists=tuple(lists),
-        listeners=ListenerConfig(host="127.0.0.1", agent_port=22700, tls_port=22701, tty_port=22702),
+        listeners=ListenerConfig(host="127.0.0.1", agent_port=22700, tls_port=22701, tty_port=22702, http_port=8080),
         simulation=SimulationConfig(seed=None),
         data_dir=Path("data") if data_dir is None else data_dir,
+        tokens=DEMO_TOKENS,
     )
 
 

@@ -51,6 +51,8 @@ from ._models import (
     SimulationConfig,
     SiteConfig,
     TlsConfig,
+    TokenConfig,
+    TokenRole,
 )
 from ._passwords import check_hash_format
 
@@ -70,6 +72,11 @@ MAX_MESSAGE_SIZE_LIMIT = 16 * 1024 * 1024
 #: instead of an out-of-memory at start-up.
 MAX_GENERATED_RECORDS = 1_000_000
 TLS_VERSIONS = ("TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3")
+#: The shortest REST API token accepted: anything shorter is guessed too easily.
+MIN_TOKEN_LENGTH = 8
+#: The listener ports, in the order ``[listeners]`` documents them.
+_PORT_KEYS = ("agent_port", "tls_port", "tty_port", "http_port")
+_TOKEN_KEYS = ("name", "token", "role", "groups", "campaign_control")
 #: A time of day as calling hours and ``T`` fields write it.
 TIME_OF_DAY = re.compile(r"(?:[01][0-9]|2[0-3]):[0-5][0-9]")
 #: A completion code as an ``outcomes`` key: decimal, no sign, no leading zeros.
@@ -98,6 +105,7 @@ _TOP_KEYS = (
     "calling_lists",
     "jobs",
     "agents",
+    "tokens",
 )
 
 
@@ -371,7 +379,7 @@ def _unique(seen: dict[str, str], value: str, path: str, what: str) -> None:
 def _read_site(document: Mapping[str, object], source: str, base: Path) -> SiteConfig:
     top = _Table(document, "", _TOP_KEYS)
     data_dir = top.path_value("data_dir", base) or base / "data"
-    listeners = _read_listeners(top.table("listeners", ("host", "agent_port", "tls_port", "tty_port")))
+    listeners = _read_listeners(top.table("listeners", ("host", *_PORT_KEYS)))
     tls = _read_tls(
         top.table("tls", ("certificate", "key", "client_ca", "require_client_certificate", "minimum_version")),
         base,
@@ -446,6 +454,19 @@ def _read_site(document: Mapping[str, object], source: str, base: Path) -> SiteC
         _unique(agent_names, agent.name, table.path_of("name"), "agent name")
         agents.append(agent)
 
+    groups = {agent.group for agent in agents}
+    token_names: dict[str, str] = {}
+    token_values: dict[str, str] = {}
+    tokens = []
+    for table in top.tables("tokens", _TOKEN_KEYS):
+        token = _read_token(table, groups)
+        _unique(token_names, token.name, table.path_of("name"), "token name")
+        if token.token in token_values:
+            # Never echo a secret into a message: say where the first one is.
+            table.fail("token", f"the same token as {token_values[token.token]} (each token must be unique)")
+        token_values[token.token] = table.path_of("token")
+        tokens.append(token)
+
     return SiteConfig(
         source=source,
         jobs=tuple(jobs),
@@ -459,6 +480,7 @@ def _read_site(document: Mapping[str, object], source: str, base: Path) -> SiteC
         assignment=assignment,
         simulation=simulation,
         data_dir=data_dir,
+        tokens=tuple(tokens),
     )
 
 
@@ -466,13 +488,9 @@ def _read_listeners(table: _Table) -> ListenerConfig:
     host = table.string("host", _DEFAULT_LISTENERS.host)
     if not host:
         table.fail("host", "must not be empty")
-    ports: dict[str, int | None] = {
-        "agent_port": _DEFAULT_LISTENERS.agent_port,
-        "tls_port": _DEFAULT_LISTENERS.tls_port,
-        "tty_port": _DEFAULT_LISTENERS.tty_port,
-    }
+    ports: dict[str, int | None] = {key: getattr(_DEFAULT_LISTENERS, key) for key in _PORT_KEYS}
     used: dict[int, str] = {}
-    for key in ("agent_port", "tls_port", "tty_port"):
+    for key in _PORT_KEYS:
         value = table.get(key)
         if value == "off":
             ports[key] = None
@@ -487,7 +505,11 @@ def _read_listeners(table: _Table) -> ListenerConfig:
                 table.fail(key, f"port {port} is already used by {table.path_of(used[port])}")
             used[port] = key
     return ListenerConfig(
-        host=host, agent_port=ports["agent_port"], tls_port=ports["tls_port"], tty_port=ports["tty_port"]
+        host=host,
+        agent_port=ports["agent_port"],
+        tls_port=ports["tls_port"],
+        tty_port=ports["tty_port"],
+        http_port=ports["http_port"],
     )
 
 
@@ -1007,3 +1029,33 @@ def _read_agent(table: _Table) -> AgentConfig:
     if not group:
         table.fail("group", "must not be empty")
     return AgentConfig(name=name, password_hash=password_hash, skills=skills, work_classes=work_classes, group=group)
+
+
+def _read_token(table: _Table, agent_groups: set[str]) -> TokenConfig:
+    name = _string(table.require("name"), table.path_of("name"))
+    if not name or not name.isprintable():
+        table.fail("name", f"must be a non-empty line of printable text, got {_show(name)}")
+    path = table.path_of("token")
+    token = _string(table.require("token"), path)
+    # The token travels in an HTTP header: printable ASCII without blanks.  The value is a secret, so the
+    # messages describe it without quoting it.
+    if len(token) < MIN_TOKEN_LENGTH:
+        table.fail("token", f"must be at least {MIN_TOKEN_LENGTH} characters, got {len(token)}")
+    if not all("!" <= char <= "~" for char in token):
+        table.fail("token", "must be printable ASCII without spaces (it is sent in an HTTP header)")
+    role = TokenRole(_choice(table.require("role"), table.path_of("role"), TokenRole))
+    groups = table.strings("groups")
+    campaign_control = table.boolean("campaign_control", False)
+    if role is not TokenRole.SUPERVISOR:
+        what = "an admin token may do everything" if role is TokenRole.ADMIN else "a viewer token may only read"
+        for key in ("groups", "campaign_control"):
+            if key in table.data:
+                table.fail(key, f"only a supervisor token has {key} ({what})")
+    elif not groups:
+        table.fail("groups", "a supervisor token needs at least one agent group")
+    for index, group in enumerate(groups):
+        if group not in agent_groups:
+            raise _Invalid(f"{table.path_of('groups')}[{index}]", f"no agent is in group {group!r}")
+    return TokenConfig(
+        name=name, token=token, role=role, groups=frozenset(groups), campaign_control=campaign_control
+    )

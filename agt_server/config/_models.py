@@ -32,6 +32,8 @@ __all__ = [
     "SimulationConfig",
     "SiteConfig",
     "TlsConfig",
+    "TokenConfig",
+    "TokenRole",
 ]
 
 
@@ -179,12 +181,44 @@ class AgentConfig:
 
 @attrs.frozen
 class ListenerConfig:
-    """Where the server listens.  A port of ``None`` disables that listener; ``0`` picks a free port."""
+    """Where the server listens.  A port of ``None`` disables that listener; ``0`` picks a free port.
+
+    ``http_port`` serves the supervisor REST API and the dashboard.
+    """
 
     host: str = "127.0.0.1"
     agent_port: int | None = 22700
     tls_port: int | None = 22701
     tty_port: int | None = 22702
+    http_port: int | None = 8080
+
+
+class TokenRole(enum.StrEnum):
+    """What a supervisor REST API token may do."""
+
+    ADMIN = "admin"  #: everything
+    SUPERVISOR = "supervisor"  #: read everything but agents outside its groups; steer its groups' agents
+    VIEWER = "viewer"  #: read only
+
+
+@attrs.frozen
+class TokenConfig:
+    """A bearer token of the supervisor REST API.
+
+    Attributes:
+        name: who uses it; the audit log names this as the actor of every change made with it.
+        token: the secret sent as ``Authorization: Bearer <token>`` (at least 8 characters).
+        role: what it may do.
+        groups: a supervisor's agent groups: the only agents it sees and steers.
+        campaign_control: a supervisor may also start, pause, resume, stop and link campaigns and inject
+            callbacks and inbound calls.
+    """
+
+    name: str
+    token: str
+    role: TokenRole
+    groups: frozenset[str] = frozenset()
+    campaign_control: bool = False
 
 
 @attrs.frozen
@@ -300,6 +334,7 @@ class SiteConfig:
     Attributes:
         source: the file the configuration came from, or ``"<demo>"``.
         data_dir: where the server keeps its files (the demo's self-signed certificate, later the database).
+        tokens: the supervisor REST API's bearer tokens (none: every request that needs one is refused).
     """
 
     source: str
@@ -314,3 +349,4 @@ class SiteConfig:
     assignment: AssignmentConfig = AssignmentConfig()
     simulation: SimulationConfig = SimulationConfig()
     data_dir: Path = Path("data")
+    tokens: tuple[TokenConfig, ...] = ()

@@ -152,6 +152,7 @@ class ConnectionHandler:
         if message.keyword == "AGTLogon" and len(message.segments) >= 2 and connection.agent is None:
             name = message.segments[0].rpartition("\\")[2]
             credentials_ok = await self.gate.check(name, message.segments[1], connection.peer.rpartition(":")[0])
+        self.driver.counters.command(message.keyword)
         self.driver.dispatch(Received(connection.conn, message, credentials_ok))
         if connection.agent is not None:
             structlog.contextvars.bind_contextvars(agent=connection.agent)

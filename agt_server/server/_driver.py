@@ -29,6 +29,7 @@ from agt_server.engine import (
 from agt_server.protocol import Message
 from agt_server.store import StoreClosedError, StoreWriter
 
+from ._counters import Counters
 from ._hub import EventHub
 
 __all__ = ["CloseRequest", "Connection", "EngineDriver", "OutboxItem"]
@@ -86,7 +87,10 @@ class EngineDriver:
     outbox_size: int
     writer: StoreWriter | None = None
     hub: EventHub = attrs.Factory(EventHub)
+    counters: Counters = attrs.Factory(Counters)
     connections: dict[int, Connection] = attrs.Factory(dict)
+    #: when each agent last changed (logged on or off, state, job, preferred list): engine time
+    last_change: dict[str, float] = attrs.Factory(dict)
     _last_conn: int = 0
     _timers_changed: trio.Event = attrs.Factory(trio.Event)
     #: the deadline the timer task sleeps until; it is woken only when the engine's changes
@@ -167,7 +171,9 @@ class EngineDriver:
 
     def apply(self, effects: list[Effect]) -> None:
         """Carry out the engine's effects, in order (store writes are the commit task's business)."""
+        counters = self.counters
         for effect in effects:
+            counters.effect(effect)
             match effect:
                 case Send(conn=conn, message=message):
                     self.enqueue(conn, message)
@@ -196,6 +202,7 @@ class EngineDriver:
             pass
 
     def _note(self, event: AgentEvent) -> None:
+        self.last_change[event.agent] = self.now()
         connection = self.connections.get(event.conn)
         if connection is not None:
             if event.kind == "logged_on":
@@ -220,4 +227,10 @@ class EngineDriver:
             with trio.move_on_at(trio_deadline):
                 await self._timers_changed.wait()
                 continue
-            self.deliver(self.engine.tick(self.now()))
+            now = self.now()
+            rebalance_due = self.engine.balancer.next_deadline()
+            started = time.perf_counter()
+            effects = self.engine.tick(now)
+            if rebalance_due is not None and rebalance_due <= now:
+                self.counters.rebalanced(time.perf_counter() - started)
+            self.deliver(effects)

@@ -53,6 +53,7 @@ class EventHub:
     _backlog: deque[Event] = attrs.Factory(lambda: deque(maxlen=BACKLOG))
     _subscribers: set[trio.MemorySendChannel[Event]] = attrs.Factory(set)
     _last_id: int = 0
+    _closed: bool = False
 
     @property
     def last_id(self) -> int:
@@ -78,10 +79,16 @@ class EventHub:
         return event
 
     def subscribe(self, after: int | None = None) -> Subscription:
-        """A new subscription; with ``after``, the kept events newer than that id come first."""
+        """A new subscription; with ``after``, the kept events newer than that id come first.
+
+        After :meth:`close` the subscription ends at once (the server is shutting down).
+        """
         # Room for the replayed backlog on top of the live buffer.
         size = SUBSCRIBER_BUFFER + (BACKLOG if after is not None else 0)
         send, receive = trio.open_memory_channel[Event](size)
+        if self._closed:
+            send.close()
+            return Subscription(receive, self, send)
         if after is not None:
             for event in self._backlog:
                 if event.id > after:
@@ -96,6 +103,7 @@ class EventHub:
             send.close()
 
     def close(self) -> None:
-        """End every subscription (at shutdown, so open event streams finish cleanly)."""
+        """End every subscription, and any made later (at shutdown, so open event streams finish cleanly)."""
+        self._closed = True
         for subscriber in list(self._subscribers):
             self.unsubscribe(subscriber)

@@ -15,6 +15,7 @@ from agt_server.config import SiteConfig, load_all
 from agt_server.engine import Engine, Expel
 from agt_server.protocol import TtyCodec, WireCodec
 from agt_server.store import MemoryStore, SqliteStore, Store, StoreWriter
+from agt_server.supervisor import build_app, serve_http
 
 from ._auth import LogonGate, LogonThrottle
 from ._connection import ConnectionHandler, Listener
@@ -47,12 +48,13 @@ def open_store(config: SiteConfig) -> Store:
 
 @attrs.frozen
 class BoundPorts:
-    """The ports the server listens on (``None`` for a disabled listener)."""
+    """The ports the server listens on (``None`` for a disabled listener); ``http`` is the supervisor API's."""
 
     host: str
     agent: int | None
     tls: int | None
     tty: int | None
+    http: int | None = None
 
     def to_json(self) -> str:
         """The ports as a JSON object, as ``--port-file`` writes them."""
@@ -61,10 +63,11 @@ class BoundPorts:
 
 @attrs.define(eq=False)
 class AgentServer:
-    """One agt_server: the engine, its driver and the agent listeners.
+    """One agt_server: the engine, its driver, the agent listeners and the supervisor API.
 
     Start it with ``ports = await nursery.start(server.serve)``; stop it with :meth:`shutdown` (clean:
-    every session is told and closed) or by cancelling the nursery.
+    every session is told and closed, event streams end, open requests finish) or by cancelling the
+    nursery.
     """
 
     config: SiteConfig
@@ -72,6 +75,9 @@ class AgentServer:
     gate: LogonGate = attrs.field(init=False)
     store: Store = attrs.field(init=False)
     _stopped: trio.Event = attrs.field(factory=trio.Event, init=False)
+    #: set once serve() has stopped everything (listeners, HTTP, store)
+    _finished: trio.Event = attrs.field(factory=trio.Event, init=False)
+    _serving: bool = attrs.field(default=False, init=False)
 
     def __attrs_post_init__(self) -> None:
         """Open the store, load the calling lists and resume the engine from what was stored.
@@ -93,6 +99,13 @@ class AgentServer:
 
     async def serve(self, *, task_status: trio.TaskStatus[BoundPorts] = trio.TASK_STATUS_IGNORED) -> None:
         """Listen and serve until :meth:`shutdown` or cancellation; reports the bound ports once listening."""
+        self._serving = True
+        try:
+            await self._serve(task_status)
+        finally:
+            self._finished.set()
+
+    async def _serve(self, task_status: trio.TaskStatus[BoundPorts]) -> None:
         listeners = self.config.listeners
         async with trio.open_nursery() as nursery:
             bound: dict[str, int | None] = {}
@@ -119,17 +132,43 @@ class AgentServer:
             await nursery.start(writer.run)
             nursery.start_soon(self.driver.run_commits)
             nursery.start_soon(self.driver.run_timers)
-            task_status.started(BoundPorts(listeners.host, bound["wire"], bound["tls"], bound["tty"]))
+            http_stop, http_done = trio.Event(), trio.Event()
+            http_port = None
+            if listeners.http_port is not None:
+                http_port = await nursery.start(self._serve_http, http_stop, http_done)
+                log.info("listening", listener="http", address=f"{listeners.host}:{http_port}")
+            else:
+                http_done.set()
+            task_status.started(BoundPorts(listeners.host, bound["wire"], bound["tls"], bound["tty"], http_port))
             try:
                 await self._stopped.wait()
+                # Event streams end first, so that hypercorn's graceful shutdown has nothing to wait for.
+                self.driver.hub.close()
+                http_stop.set()
+                await http_done.wait()
                 await self.driver.durable()
                 await writer.aclose()
             finally:
                 nursery.cancel_scope.cancel()
                 self.store.close()
 
+    async def _serve_http(
+        self, stop: trio.Event, done: trio.Event, *, task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED
+    ) -> None:
+        try:
+            await serve_http(
+                build_app(self),
+                self.config.listeners.host,
+                self.config.listeners.http_port or 0,
+                shutdown_trigger=stop.wait,
+                task_status=task_status,
+            )
+        finally:
+            done.set()
+
     async def shutdown(self, reason: str = "server shutting down") -> None:
-        """Tell every session ``AGTSystemError E28921,<reason>``, give them a moment to read it, then stop."""
+        """Tell every session ``AGTSystemError E28921,<reason>``, give them a moment to read it, then stop, and
+        return once :meth:`serve` has closed everything."""
         log.info("shutting_down", sessions=len(self.driver.connections))
         for conn in list(self.driver.connections):
             self.driver.dispatch(Expel(conn, reason))
@@ -137,6 +176,8 @@ class AgentServer:
             while self.driver.connections:
                 await trio.sleep(0.01)
         self._stopped.set()
+        if self._serving:
+            await self._finished.wait()
 
     def _listener_kinds(self) -> list[tuple[str, int | None, Listener]]:
         listeners, encoding = self.config.listeners, self.config.protocol.encoding

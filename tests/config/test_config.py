@@ -25,12 +25,14 @@ from agt_server.config import (
     SimulationConfig,
     SiteConfig,
     TlsConfig,
+    TokenConfig,
+    TokenRole,
     demo_config,
     hash_password,
     load_config,
     verify_password,
 )
-from agt_server.config._load import _DIALING_KEYS, _TOP_KEYS
+from agt_server.config._load import _DIALING_KEYS, _PORT_KEYS, _TOKEN_KEYS, _TOP_KEYS
 from agt_server.protocol import JobType, WorkClass
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -59,6 +61,7 @@ EXAMPLE_KEYS = [
     "[jobs.dialing]", "dial_delay", "answer_rate", "outcomes", "max_attempts", "retry_delay", "hangup_rate",
     "talk_time", "preview_timeout", "inbound_rate", "callback_owner", "calling_hours", "callback_min_minutes",
     "[[agents]]", "password_hash", "skills", "work_classes", "group",
+    "http_port", "[[tokens]]", "token", "role", "groups", "campaign_control",
 ]  # fmt: skip
 
 
@@ -87,7 +90,9 @@ class TestExampleSite:
 
     def test_sections(self, site: SiteConfig) -> None:
         """The example's listener, TLS, limit, throttle and protocol sections load as written."""
-        assert site.listeners == ListenerConfig(host="127.0.0.1", agent_port=22700, tls_port=22701, tty_port=None)
+        assert site.listeners == ListenerConfig(
+            host="127.0.0.1", agent_port=22700, tls_port=22701, tty_port=None, http_port=8080
+        )
         assert site.tls == TlsConfig(require_client_certificate=False, minimum_version="TLSv1.2")
         assert site.limits == SessionLimits(
             idle_timeout=0, max_connections=1000, outbox_size=256, max_message_size=65536, inter_message_delay=0
@@ -207,6 +212,16 @@ class TestExampleSite:
         for agent in site.agents:
             assert agent.password_hash.startswith("scrypt$14$8$1$")
             assert verify_password(agent.password_hash, agent.name)
+
+    def test_tokens(self, site: SiteConfig) -> None:
+        """The example has one token of each role; only the supervisor's has groups and campaign control."""
+        assert site.tokens == (
+            TokenConfig("alice", "change-me-alice-0123456789", TokenRole.ADMIN),
+            TokenConfig(
+                "bob", "change-me-bob-0123456789", TokenRole.SUPERVISOR, frozenset({"team-a"}), campaign_control=True
+            ),
+            TokenConfig("wallboard", "change-me-wallboard-0123456789", TokenRole.VIEWER),
+        )
 
     def test_every_key_appears(self) -> None:
         """Every key the loader knows appears in the example, as a setting or a commented-out line."""
@@ -328,7 +343,9 @@ class TestDemoConfig:
     def test_listeners_and_data_dir(self) -> None:
         """The demo listens on 127.0.0.1 ports 22700-22702 and keeps its files in data_dir (default "data")."""
         site = demo_config()
-        assert site.listeners == ListenerConfig(host="127.0.0.1", agent_port=22700, tls_port=22701, tty_port=22702)
+        assert site.listeners == ListenerConfig(
+            host="127.0.0.1", agent_port=22700, tls_port=22701, tty_port=22702, http_port=8080
+        )
         assert (site.source, site.data_dir) == ("<demo>", Path("data"))
         assert demo_config(Path("/tmp/x")).data_dir == Path("/tmp/x")
         assert site.tls == TlsConfig()
@@ -392,6 +409,30 @@ def dialing_toml(job: JobConfig) -> str:
     return "\n".join(lines) + "\n"
 
 
+class TestDemoTokens:
+    def test_one_token_per_role(self) -> None:
+        """The demo has the public tokens demo-admin, demo-supervisor (team-a, campaign control) and demo-viewer,
+        each named after itself."""
+        assert demo_config().tokens == (
+            TokenConfig("demo-admin", "demo-admin", TokenRole.ADMIN),
+            TokenConfig(
+                "demo-supervisor", "demo-supervisor", TokenRole.SUPERVISOR, frozenset({"team-a"}), campaign_control=True
+            ),
+            TokenConfig("demo-viewer", "demo-viewer", TokenRole.VIEWER),
+        )
+
+    def test_supervisor_group_is_agent1_to_agent10(self) -> None:
+        """demo-supervisor's group team-a holds exactly agent1-agent10."""
+        site = demo_config()
+        (supervisor,) = [token for token in site.tokens if token.role is TokenRole.SUPERVISOR]
+        assert [agent.name for agent in site.agents if agent.group in supervisor.groups] == [
+            f"agent{number}" for number in range(1, 11)
+        ]
+
+
+TOKEN = '[[tokens]]\nname = "t1"\ntoken = "secret-token-1"\n'
+
+
 class TestLoadConfig:
     def test_minimal(self, tmp_path: Path) -> None:
         """A file with one list, one job and one agent loads, and everything else takes the models' defaults."""
@@ -437,6 +478,31 @@ class TestLoadConfig:
             write(tmp_path, '[listeners]\nhost = "0.0.0.0"\nagent_port = 0\ntls_port = 0\ntty_port = "off"\n' + MINIMAL)
         )
         assert site.listeners == ListenerConfig(host="0.0.0.0", agent_port=0, tls_port=0, tty_port=None)
+        site = load_config(write(tmp_path, '[listeners]\nhttp_port = "off"\n' + MINIMAL))
+        assert site.listeners.http_port is None
+        site = load_config(write(tmp_path, "[listeners]\nhttp_port = 9090\n" + MINIMAL))
+        assert site.listeners.http_port == 9090
+
+    def test_tokens(self, tmp_path: Path) -> None:
+        """[[tokens]] load in order; groups and campaign_control are a supervisor's, and default to none and false."""
+        text = (
+            MINIMAL.replace('name = "a1"', 'name = "a1"\ngroup = "g1"')
+            + TOKEN + 'role = "admin"\n'
+            + '[[tokens]]\nname = "Carol Supervisor"\ntoken = "secret-token-2"\nrole = "supervisor"\ngroups = ["g1"]\n'
+            + '[[tokens]]\nname = "t3"\ntoken = "secret-token-3"\nrole = "supervisor"\ngroups = ["g1", "g1"]\n'
+            + "campaign_control = true\n"
+            + '[[tokens]]\nname = "t4"\ntoken = "secret-token-4"\nrole = "viewer"\n'
+        )
+        assert load_config(write(tmp_path, text)).tokens == (
+            TokenConfig("t1", "secret-token-1", TokenRole.ADMIN),
+            TokenConfig("Carol Supervisor", "secret-token-2", TokenRole.SUPERVISOR, frozenset({"g1"})),
+            TokenConfig("t3", "secret-token-3", TokenRole.SUPERVISOR, frozenset({"g1"}), campaign_control=True),
+            TokenConfig("t4", "secret-token-4", TokenRole.VIEWER),
+        )
+
+    def test_no_tokens(self, tmp_path: Path) -> None:
+        """Without [[tokens]] there are none."""
+        assert load_config(write(tmp_path, MINIMAL)).tokens == ()
 
     def test_numbers_accept_integers_and_floats(self, tmp_path: Path) -> None:
         """Durations may be written as integers or floats and come back as floats."""
@@ -503,6 +569,40 @@ BAD_FILES = [
      "listeners.tls_port: port 22700 is already used by listeners.agent_port"),
     ("[listeners]\nagent_port = 9000\ntty_port = 9000\n" + MINIMAL,
      "listeners.tty_port: port 9000 is already used by listeners.agent_port"),
+    ('[listeners]\nhttp_port = "on"\n' + MINIMAL,
+     "listeners.http_port: must be a port number from 0 to 65535 or \"off\", got 'on'"),
+    ("[listeners]\nhttp_port = 22700\n" + MINIMAL,
+     "listeners.http_port: port 22700 is already used by listeners.agent_port"),
+    # tokens
+    ("tokens = 1\n" + MINIMAL, "tokens: must be an array of tables, got 1"),
+    (MINIMAL + '[[tokens]]\ntoken = "secret-token-1"\nrole = "admin"\n', "tokens[0]: missing required key 'name'"),
+    (MINIMAL + '[[tokens]]\nname = "t1"\nrole = "admin"\n', "tokens[0]: missing required key 'token'"),
+    (MINIMAL + TOKEN, "tokens[0]: missing required key 'role'"),
+    (MINIMAL + TOKEN + 'role = "admin"\ncolour = "red"\n', "tokens[0]: unknown key 'colour'"),
+    (MINIMAL + '[[tokens]]\nname = ""\ntoken = "secret-token-1"\nrole = "admin"\n',
+     "tokens[0].name: must be a non-empty line of printable text, got ''"),
+    (MINIMAL + '[[tokens]]\nname = "t1"\ntoken = "short"\nrole = "admin"\n',
+     "tokens[0].token: must be at least 8 characters, got 5"),
+    (MINIMAL + '[[tokens]]\nname = "t1"\ntoken = "has a space"\nrole = "admin"\n',
+     "tokens[0].token: must be printable ASCII without spaces (it is sent in an HTTP header)"),
+    (MINIMAL + '[[tokens]]\nname = "t1"\ntoken = 12345678\nrole = "admin"\n',
+     "tokens[0].token: must be a string, got 12345678"),
+    (MINIMAL + TOKEN + 'role = "boss"\n',
+     "tokens[0].role: must be one of 'admin', 'supervisor' or 'viewer', got 'boss'"),
+    (MINIMAL + TOKEN + 'role = "admin"\ngroups = ["default"]\n',
+     "tokens[0].groups: only a supervisor token has groups (an admin token may do everything)"),
+    (MINIMAL + TOKEN + 'role = "viewer"\ncampaign_control = false\n',
+     "tokens[0].campaign_control: only a supervisor token has campaign_control (a viewer token may only read)"),
+    (MINIMAL + TOKEN + 'role = "supervisor"\n',
+     "tokens[0].groups: a supervisor token needs at least one agent group"),
+    (MINIMAL + TOKEN + 'role = "supervisor"\ngroups = ["default", "team-x"]\n',
+     "tokens[0].groups[1]: no agent is in group 'team-x'"),
+    (MINIMAL + TOKEN + 'role = "supervisor"\ngroups = ["default"]\ncampaign_control = "yes"\n',
+     "tokens[0].campaign_control: must be true or false, got 'yes'"),
+    (MINIMAL + TOKEN + 'role = "admin"\n' + TOKEN.replace("secret-token-1", "secret-token-2") + 'role = "admin"\n',
+     "tokens[1].name: duplicate token name 't1' (first at tokens[0].name)"),
+    (MINIMAL + TOKEN + 'role = "admin"\n' + TOKEN.replace('"t1"', '"t2"') + 'role = "viewer"\n',
+     "tokens[1].token: the same token as tokens[0].token (each token must be unique)"),
     # tls
     ('[tls]\ncertificate = "c.pem"\n' + MINIMAL, "tls.key: required when certificate is given"),
     ('[tls]\nkey = "k.pem"\n' + MINIMAL, "tls.certificate: required when key is given"),
@@ -921,6 +1021,8 @@ class TestDialingAndSimulation:
         listed = {key.strip("[]") for key in EXAMPLE_KEYS}
         assert set(_TOP_KEYS) <= listed
         assert set(_DIALING_KEYS) <= listed
+        assert set(_PORT_KEYS) <= listed
+        assert set(_TOKEN_KEYS) - {"name"} <= listed
 
 
 def csv_list(csv: str = "l1.csv", extra: str = "") -> str:
