@@ -9,10 +9,8 @@ fake server decides when the connection closes.
 from __future__ import annotations
 
 import contextlib
-import shutil
 import socket
 import ssl
-import subprocess
 from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Any
@@ -44,6 +42,7 @@ from agt_server.client import (
 )
 from agt_server.client._invoke_ids import InvokeIds
 from agt_server.protocol import AgentStateCode, Message, MessageType, Sentinel, WireCodec, encode
+from agt_server.server import demo_certificate
 
 PID = "4242"
 GREETING = Message("AGTSTART", MessageType.NOTIFICATION, ("0", "AGENT_STARTUP"), process_id=PID)
@@ -731,36 +730,9 @@ class TestOverTcp:
 
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    """A self-signed certificate for 127.0.0.1 and its key, made with the openssl command."""
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl command is not installed")
-    folder = tmp_path_factory.mktemp("tls")
-    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            key,
-            "-out",
-            cert,
-            "-days",
-            "1",
-            "-subj",
-            "/CN=agt-test",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
+    """A self-signed certificate for 127.0.0.1 and its key (made as the server makes its demo one)."""
+    cert, key = demo_certificate(tmp_path_factory.mktemp("tls"), "127.0.0.1")
+    return str(cert), str(key)
 
 
 class TestOverTls:
