@@ -170,27 +170,30 @@ class ConnectionHandler:
         outbox: trio.MemoryReceiveChannel[OutboxItem],
         connection: Connection,
     ) -> None:
-        async for item in outbox:
-            if isinstance(item, CloseRequest):
-                connection.end_reason = connection.end_reason or item.reason
-                connection.cancel_scope.cancel()
-                return
-            try:
-                data = codec.send(item)
-            except LocalProtocolError:
-                log.exception("unsendable_message", keyword=item.keyword)
-                continue
-            # One message per send: real clients parse each read as exactly one message.
-            with trio.move_on_after(self.write_timeout) as blocked:
+        # One cancel scope for the whole loop, armed only while a send is under way: a scope per message
+        # cost more than the send itself under load (benchmarks/protocol_overhead.py).
+        with trio.CancelScope() as blocked:
+            async for item in outbox:
+                if isinstance(item, CloseRequest):
+                    connection.end_reason = connection.end_reason or item.reason
+                    connection.cancel_scope.cancel()
+                    return
+                try:
+                    data = codec.send(item)
+                except LocalProtocolError:
+                    log.exception("unsendable_message", keyword=item.keyword)
+                    continue
+                # One message per send: real clients parse each read as exactly one message.
+                blocked.deadline = trio.current_time() + self.write_timeout
                 await stream.send_all(data)
-            if blocked.cancelled_caught:
-                log.warning("write_timeout_disconnect", agent=connection.agent, seconds=self.write_timeout)
-                connection.cut_off("write timed out: the client stopped reading")
-                return
-            if connection.backlog < max(1, self.outbox_size // 2):
-                connection.drained.set()
-            if self.inter_message_delay:
-                await trio.sleep(self.inter_message_delay)
+                blocked.deadline = math.inf
+                if connection.backlog < max(1, self.outbox_size // 2):
+                    connection.drained.set()
+                if self.inter_message_delay:
+                    await trio.sleep(self.inter_message_delay)
+        if blocked.cancelled_caught:
+            log.warning("write_timeout_disconnect", agent=connection.agent, seconds=self.write_timeout)
+            connection.cut_off("write timed out: the client stopped reading")
 
 
 def _peer_of(stream: trio.abc.Stream) -> str:
