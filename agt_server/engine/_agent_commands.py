@@ -21,13 +21,11 @@ from typing import TYPE_CHECKING
 import attrs
 
 from agt_server.protocol import (
-    MAX_CLIENT_READ,
     ErrorCode,
     JobType,
     Message,
     MessageType,
     WorkClass,
-    encoded_size,
     split_records,
 )
 
@@ -93,9 +91,8 @@ class CommandCall:
         """Send ``records`` as ``D 0 M00001 …`` messages of at most 256 bytes, then ``R 0 M00000``."""
         self.pending()
         template = self._message(MessageType.DATA, ("0", "M00001"))
-        room = MAX_CLIENT_READ - encoded_size(template) - 1
-        fitted = [record[:room] for record in records]  # a record that cannot fit alone is cut
-        for part in split_records(template, fitted, encoding=self.engine.config.protocol.encoding):
+        encoding = self.engine.config.protocol.encoding
+        for part in split_records(template, list(records), cut_long_records=True, encoding=encoding):
             self.effects.append(Send(self.session.conn, part))
         self.ok()
 

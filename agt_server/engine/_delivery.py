@@ -17,7 +17,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from agt_server.protocol import Message, MessageType, encoded_size, split_records
+from agt_server.protocol import Message, MessageType, split_records
 
 from ._assignment import MoveReason, notification
 from ._calls import Call, CallKind, Temporary
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Switchboard"]
 
-_MAX_MESSAGE = 256
 _UNIT = "Allid"  # the default unit label of PC samples; the simulation has no unit work lists by default
 
 
@@ -64,15 +63,15 @@ class Switchboard:
             first.append(f"{key_field},{call.value(key_field)}")
         effects += notification(session, keyword, tuple(_clean(segment) for segment in first))
         template = Message(keyword, MessageType.NOTIFICATION, ("0", "M00001"), process_id=session.process_id)
-        room = _MAX_MESSAGE - encoded_size(template) - 1
         records = [
-            _clean(f"{name},{call.value(name)}")[:room]
+            _clean(f"{name},{call.value(name)}")
             for name in session.data_fields.get(list_type, [])
             if call.value(name) is not None
         ]
         if records:
             encoding = self.engine.config.protocol.encoding
-            effects += [Send(session.conn, part) for part in split_records(template, records, encoding=encoding)]
+            parts = split_records(template, records, cut_long_records=True, encoding=encoding)
+            effects += [Send(session.conn, part) for part in parts]
         effects += notification(session, keyword, ("0", "M00000"))
         session.call, session.line_open, session.previewing = call, not preview, preview
         session.state, session.ready_since = AgentState.ON_RECORD, None

@@ -297,6 +297,7 @@ def split_records(
     *,
     max_size: int = MAX_CLIENT_READ,
     mark_continued: bool = False,
+    cut_long_records: bool = False,
     encoding: str = "latin-1",
 ) -> list[Message]:
     """Spread ``records`` over as few messages as possible, each at most ``max_size`` bytes.
@@ -311,15 +312,20 @@ def split_records(
         max_size: the largest encoded message allowed.
         mark_continued: end every part but the last with ETB (off by default: real clients expect
             complete ``D``/``N`` messages).
+        cut_long_records: cut a record that cannot fit alone to the room there is, instead of raising
+            (for free text from calling lists, where losing a long value's end is the lesser harm).
 
     Raises:
-        LocalProtocolError: one record alone does not fit in ``max_size`` with the leading segments.
+        LocalProtocolError: one record alone does not fit in ``max_size`` with the leading segments
+            (unless ``cut_long_records``).
     """
     room = max_size - encoded_size(template, encoding=encoding)
     parts: list[list[str]] = [[]]
     used = 0
-    for record in records:
-        cost = 1 + len(record.encode(encoding, errors="replace"))
+    for whole in records:
+        cost = 1 + len(whole.encode(encoding, errors="replace"))
+        record = whole[: room - 1] if cost > room and cut_long_records else whole
+        cost = min(cost, room) if cut_long_records else cost
         if cost > room:
             raise LocalProtocolError(
                 f"{template.keyword}: record of {cost - 1} bytes cannot fit in a {max_size}-byte message"

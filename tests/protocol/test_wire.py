@@ -865,3 +865,16 @@ class TestFitMessage:
         assert len(encode(fitted)) <= MAX_CLIENT_READ
         assert fitted.segments[:2] == ("0", "M00001")
         assert all(new == old[: len(new)] for new, old in zip(fitted.segments, message.segments, strict=True))
+
+
+class TestSplitRecordsCutting:
+    """split_records(cut_long_records=True) cuts a record too long for any message instead of raising."""
+
+    def test_long_record_is_cut_to_the_room(self) -> None:
+        """A 400-character record is cut so that its message is exactly 256 bytes; the others stay whole."""
+        template = Message("AGTReadField", D, ("0", "M00001"))
+        parts = split_records(template, ["short", "x" * 400, "tail"], cut_long_records=True)
+        assert [len(encode(part)) for part in parts][1] == MAX_CLIENT_READ
+        records = [segment for part in parts for segment in part.segments[2:]]
+        assert records[0] == "short" and records[2] == "tail"
+        assert records[1] == "x" * len(records[1]) and len(records[1]) < 400
