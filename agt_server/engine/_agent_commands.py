@@ -201,10 +201,11 @@ def _reserve_headset(call: CommandCall, args: tuple[str, ...]) -> None:
         raise CommandRejected(ErrorCode.E28871, "", headset_id, "headset id must be 1-14 digits")
     if session.headset is not HeadsetState.NONE:
         raise CommandRejected(ErrorCode.E28923, "", session.headset_id or headset_id)
-    if any(other.headset_id == headset_id for other in call.engine.online.values()):
+    if headset_id in call.engine.headsets:
         raise CommandRejected(ErrorCode.E50611, "", headset_id)
     call.pending()
     session.headset, session.headset_id = HeadsetState.RESERVED, headset_id
+    call.engine.headsets[headset_id] = session.conn
     call.ok()
 
 
@@ -241,6 +242,8 @@ def _free_headset(call: CommandCall, args: tuple[str, ...]) -> None:
         raise CommandRejected(ErrorCode.E28873)
     if session.headset is HeadsetState.CONNECTED:
         raise CommandRejected(ErrorCode.E28879)
+    if session.headset_id is not None:
+        call.engine.headsets.pop(session.headset_id, None)
     session.headset, session.headset_id = HeadsetState.NONE, None
     call.ok()
 

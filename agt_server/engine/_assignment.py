@@ -27,6 +27,7 @@ balancing; they see ``AGTJobEnd``/``AGTJobTransLink``/``AGTJobTransRequest`` as 
 from __future__ import annotations
 
 import enum
+import heapq
 from typing import TYPE_CHECKING
 
 from agt_server.protocol import Message, MessageType, fit_message
@@ -106,6 +107,9 @@ class Balancer:
         self.waiting: dict[int, tuple[str, ...]] = {}
         #: sessions to look at in the next settle, with the reason to give if they move
         self.dirty: dict[int, MoveReason | None] = {}
+        #: the connection numbers of ``dirty`` as a heap, so that settling takes them lowest first in
+        #: O(log n) each (a pause can touch thousands); may hold stale numbers no longer in ``dirty``
+        self._dirty_order: list[int] = []
         self.rebalance_at: float | None = None
         self.last_rebalance: float | None = None
         #: something changed that may change the fair shares (an agent came, left, or became movable);
@@ -116,7 +120,10 @@ class Balancer:
 
     def touch(self, session: Session, reason: MoveReason | None = None) -> None:
         """Look at ``session`` again in the next settle; ``reason`` overrides the reason of its move."""
-        if reason is not None or session.conn not in self.dirty:
+        if session.conn not in self.dirty:
+            heapq.heappush(self._dirty_order, session.conn)
+            self.dirty[session.conn] = reason
+        elif reason is not None:
             self.dirty[session.conn] = reason
         self.unbalanced = True
 
@@ -155,12 +162,15 @@ class Balancer:
     def settle(self, now: float, effects: list[Effect]) -> None:
         """Place every touched agent: off jobs that stopped being candidates, onto jobs with room."""
         while self.dirty:
-            conn = min(self.dirty)
+            conn = heapq.heappop(self._dirty_order)
+            if conn not in self.dirty:
+                continue  # forgotten, or looked at by a rebalance, since it was touched
             reason = self.dirty.pop(conn)
             session = self.engine.sessions.get(conn)
             if session is None or not session.server_assigned or session.agent is None:
                 continue
             self._settle_one(session, reason, now, effects)
+        self._dirty_order.clear()  # whatever is left is stale
         if self.unbalanced:
             self.unbalanced = False
             self.request_rebalance(now)

@@ -68,6 +68,8 @@ class Engine:
     sessions: dict[int, Session] = attrs.Factory(dict)
     #: the session each logged-on agent is using, by agent name
     online: dict[str, Session] = attrs.Factory(dict)
+    #: the reserved headset ids, with the connection holding each (one id per logged-on session)
+    headsets: dict[str, int] = attrs.Factory(dict)
     #: the connections of the agents attached to each job
     attached: dict[str, set[int]] = attrs.field(init=False)
     #: the names of the running jobs (kept in step with the jobs' states by set_job_state)
@@ -296,6 +298,8 @@ class Engine:
         name = session.agent.name
         if self.online.get(name) is session:
             del self.online[name]
+        if session.headset_id is not None and self.headsets.get(session.headset_id) == session.conn:
+            del self.headsets[session.headset_id]
         self.dialer.agent_lost(session, now, effects)
         self.balancer.forget(session)
         self.detach(session)

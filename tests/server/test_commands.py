@@ -695,6 +695,29 @@ class TestHeadset:
                 assert await refused(second, "AGTReserveHeadset", "555") == ("1", "E50611", "555")
                 await ok(second, "AGTReserveHeadset", "556", pending=True)
 
+    async def test_free_again_after_free_logoff_or_drop(self, server: RunningServer) -> None:
+        """A headset is free again once its holder frees it, logs off, or loses its connection."""
+        with trio.fail_after(TIMEOUT):
+            async with server.logged_on("agent2", headset=False) as taker:
+                async with server.logged_on("agent1", headset=False) as holder:
+                    await ok(holder, "AGTReserveHeadset", "555", pending=True)
+                    await ok(holder, "AGTFreeHeadset")
+                    await ok(taker, "AGTReserveHeadset", "555", pending=True)
+                    await ok(taker, "AGTFreeHeadset")
+                    await ok(holder, "AGTReserveHeadset", "555", pending=True)
+                    await ok(holder, "AGTLogoff")
+                await ok(taker, "AGTReserveHeadset", "555", pending=True)
+                await ok(taker, "AGTFreeHeadset")
+                async with server.logged_on("agent3", headset=False) as dropped:
+                    await ok(dropped, "AGTReserveHeadset", "555", pending=True)
+                    assert await refused(taker, "AGTReserveHeadset", "555") == ("1", "E50611", "555")
+                # The connection closed without a logoff: the server logs the agent off and frees its headset.
+                for _ in range(100):
+                    if "555" not in server.server.driver.engine.headsets:
+                        break
+                    await trio.sleep(0.01)
+                await ok(taker, "AGTReserveHeadset", "555", pending=True)
+
     @pytest.mark.parametrize("keyword", ["AGTConnHeadset", "AGTDisconnHeadset", "AGTFreeHeadset"])
     async def test_none_reserved(self, server: RunningServer, keyword: str) -> None:
         """Connecting, disconnecting or freeing without a reserved headset gets E28873."""
