@@ -12,7 +12,7 @@ import attrs
 import trio
 
 from agt_server.client import AgtClient, open_agt_client
-from agt_server.config import DialingConfig, ListenerConfig, SiteConfig, demo_config
+from agt_server.config import DEMO_LOAD_GROUP, DialingConfig, ListenerConfig, SiteConfig, demo_config
 from agt_server.protocol import Message, MessageType, Sentinel, WireCodec, encode
 from agt_server.server import AgentServer, BoundPorts
 
@@ -26,12 +26,16 @@ QUIET_DIALING = DialingConfig(dial_delay=(3600.0, 3600.0), inbound_rate=0.0)
 
 def config_for_tests(data_dir: Path, *, dialing: DialingConfig = QUIET_DIALING, **changes: object) -> SiteConfig:
     """The demo configuration on free ports, keeping its files (and its database) in ``data_dir``, with
-    ``dialing`` for every job (quiet by default); ``changes`` evolve it."""
+    ``dialing`` for every job (quiet by default); ``changes`` evolve it.
+
+    Its agents are the demo's agent1 to agent20, without the 10,000 load agents (a test that needs them
+    passes ``agents=demo_config(...).agents``)."""
     demo = demo_config(data_dir)
     config = attrs.evolve(
         demo,
         listeners=ListenerConfig(host=HOST, agent_port=0, tls_port=0, tty_port=0, http_port=0),
         jobs=tuple(attrs.evolve(job, dialing=dialing) for job in demo.jobs),
+        agents=tuple(agent for agent in demo.agents if agent.group != DEMO_LOAD_GROUP),
     )
     return attrs.evolve(config, **changes)
 

@@ -5,7 +5,7 @@ Everything in ``__all__`` is the public API of ``agt_server.config``.
 """
 
 from ._contacts import load_all, load_records
-from ._demo import demo_config
+from ._demo import DEMO_LOAD_AGENT_COUNT, DEMO_LOAD_GROUP, DEMO_LOAD_PASSWORD, demo_config
 from ._load import ConfigError, load_config
 from ._models import (
     AgentConfig,
@@ -31,6 +31,9 @@ from ._models import (
 from ._passwords import PasswordVerifier, check_hash_format, hash_password, verify_password
 
 __all__ = [
+    "DEMO_LOAD_AGENT_COUNT",
+    "DEMO_LOAD_GROUP",
+    "DEMO_LOAD_PASSWORD",
     "AgentConfig",
     "AssignmentConfig",
     "CallbackOwner",

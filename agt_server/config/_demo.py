@@ -3,7 +3,8 @@
 Four outbound campaigns CMP1 to CMP4 as in POM's "Agent Preferred Campaigns" description, plus one job
 of each other type, all running, with generated calling lists, and twenty agents ``agent1`` to
 ``agent20`` whose password is their own name.  The simulated dialer works at human speed, so that a
-person can watch calls come and go.
+person can watch calls come and go.  For load tests (``agt-load``) it also has 10,000 agents ``load1``
+to ``load10000`` in group ``load``, all with the password ``load``.
 """
 
 from __future__ import annotations
@@ -31,13 +32,17 @@ from ._models import (
 )
 from ._passwords import hash_password
 
-__all__ = ["DEMO_TOKENS", "demo_config"]
+__all__ = ["DEMO_LOAD_AGENT_COUNT", "DEMO_LOAD_GROUP", "DEMO_LOAD_PASSWORD", "DEMO_TOKENS", "demo_config"]
 
 #: scrypt cost of the demo agents' hashes.  2**10 takes about 2 ms instead of about 50 ms at the default
 #: 14, so a demo server (and each of the many the tests start) is up at once.  Demo only: the demo's
 #: passwords are public anyway.
 DEMO_PASSWORD_COST = 10
 DEMO_AGENT_COUNT = 20
+#: The load-test agents ``load1`` ... ``load10000`` (group ``load``): what ``agt-load`` logs on by default.
+DEMO_LOAD_AGENT_COUNT = 10_000
+DEMO_LOAD_GROUP = "load"
+DEMO_LOAD_PASSWORD = "load"
 DEMO_RECORDS_PER_LIST = 200
 #: Records of the inbound list: the callers that INBOUND1 and BLEND1 take calls from.
 DEMO_INBOUND_RECORDS = 500
@@ -126,7 +131,9 @@ def demo_config(data_dir: Path | None = None) -> SiteConfig:
     Agents: ``agent1`` to ``agent20``, each with its own name as password, all work classes;
     agent1-agent10 are in group ``team-a``, agent11-agent20 in ``team-b``.  Their hashes use scrypt cost
     10, far below a real site's, so that start-up stays fast (demo only); they are computed once per
-    process and shared by every demo configuration.
+    process and shared by every demo configuration.  For load tests, ``load1`` to ``load10000`` (group
+    ``load``, all work classes) share the password ``load`` and one hash of it, so that the server's
+    verifier cache makes 10,000 logons cost one scrypt run.
 
     Listeners: 127.0.0.1, ports 22700 (plain), 22701 (TLS, self-signed certificate), 22702 (tty) and 8080
     (the supervisor REST API and dashboard).
@@ -175,7 +182,7 @@ def demo_config(data_dir: Path | None = None) -> SiteConfig:
 @functools.cache
 def _demo_agents() -> tuple[AgentConfig, ...]:
     # Hashing is the only slow part of the demo; the agents are immutable, so one tuple serves all.
-    return tuple(
+    people = tuple(
         AgentConfig(
             name=f"agent{number}",
             password_hash=hash_password(f"agent{number}", cost=DEMO_PASSWORD_COST),
@@ -184,3 +191,10 @@ def _demo_agents() -> tuple[AgentConfig, ...]:
         )
         for number in range(1, DEMO_AGENT_COUNT + 1)
     )
+    load_hash = hash_password(DEMO_LOAD_PASSWORD, cost=DEMO_PASSWORD_COST)
+    load = tuple(
+        AgentConfig(name=f"load{number}", password_hash=load_hash, group=DEMO_LOAD_GROUP)
+        for number in range(1, DEMO_LOAD_AGENT_COUNT + 1)
+    )
+    return people + load
+

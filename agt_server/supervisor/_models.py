@@ -129,6 +129,9 @@ class AgentList:
     """Agents, sorted by name."""
 
     agents: list[Agent]
+    total: Annotated[
+        int, msgspec.Meta(ge=0, description="How many agents the caller may see, whatever the filters.")
+    ]
 
 
 @attrs.frozen
@@ -138,6 +141,9 @@ class AgentQuery:
     state: AgentStateCode | None = None
     campaign: CampaignName | None = None
     group: Annotated[str, msgspec.Meta(min_length=1)] | None = None
+    logged_on: Annotated[
+        bool | None, msgspec.Meta(description="`true`: only logged-on agents; `false`: only logged-off ones.")
+    ] = None
 
 
 @attrs.frozen

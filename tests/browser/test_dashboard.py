@@ -28,7 +28,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, Route, expect, sync_playwright
 
-from agt_server.config import hash_password
+from agt_server.config import DEMO_LOAD_PASSWORD, demo_config, hash_password
 from agt_server.protocol import Message, MessageType, WireCodec, encode
 
 HOST = "127.0.0.1"
@@ -51,6 +51,10 @@ TIMEOUT_MS = 5000
 TIMEOUT = TIMEOUT_MS / 1000
 SCREENSHOT = Path("/tmp/dashboard.png")
 ROOT = Path(__file__).resolve().parents[2]
+#: The demo's agents: agent1..agent20 and the load-test agents load1..load10000.
+DEMO_AGENTS = len(demo_config().agents)
+#: How long the page may take to list every one of the demo's agents (a table of 10,020 rows).
+FULL_LIST_TIMEOUT_MS = 30000
 
 #: Names that would run script if the page ever parsed data as HTML.  Job and agent names are at most 19
 #: printable ASCII characters without spaces or commas; a group name may hold anything.
@@ -203,11 +207,19 @@ class WireAgent:
 
     def command(self, keyword: str, *args: str) -> Message:
         """Send a command and wait for its final reply, which must be a success."""
+        return self.wait_reply(self.send(keyword, *args), keyword, *args)
+
+    def send(self, keyword: str, *args: str) -> str:
+        """Send a command without waiting; its invoke id, for :meth:`wait_reply`."""
         self.invoke_id += 1
         invoke_id = str(self.invoke_id)
         self.sock.sendall(
             encode(Message(keyword, MessageType.COMMAND, args, client="browser-test", invoke_id=invoke_id))
         )
+        return invoke_id
+
+    def wait_reply(self, invoke_id: str, keyword: str, *args: str) -> Message:
+        """Wait for the final reply to the command ``invoke_id``, which must be a success."""
         reply = self.wait_for(
             lambda m: m.type is MessageType.RESPONSE and m.invoke_id == invoke_id, f"reply to {keyword}"
         )
@@ -317,9 +329,9 @@ def test_page_shows_agents_live(
     page = open_dashboard(context, server)
     expect(page.locator("#campaigns-body tr")).to_have_count(7)
     expect(row_of_campaign(page, "CMP1").locator("[data-field=state]")).to_have_text("running")
+    expect(page.locator("#agents-count")).to_have_text(f"0 logged on of {DEMO_AGENTS} agents")
     row = row_of_agent(page, "agent1")
-    expect(row).to_have_attribute("data-logged-on", "false")
-    expect(row.locator("[data-field=state]")).to_have_text("logged off")
+    expect(row).to_have_count(0)
 
     agent1 = wire_agent(server.agent_port)
     agent1.logon("agent1")
@@ -340,8 +352,8 @@ def test_page_shows_agents_live(
     page.screenshot(path=str(SCREENSHOT), full_page=True)
 
     agent1.command("AGTLogoff")
-    expect(row).to_have_attribute("data-logged-on", "false")
-    expect(page.locator("#agents-count")).to_have_text("1 of 20 logged on")
+    expect(row).to_have_count(0)
+    expect(page.locator("#agents-count")).to_have_text(f"1 logged on of {DEMO_AGENTS} agents")
 
 
 def test_editing_the_preferred_list_moves_the_agent(
@@ -510,7 +522,7 @@ def test_token_is_asked_once_per_tab(server: ServerProcess, context: BrowserCont
     page.reload()
     expect(page.locator("body")).to_have_attribute("data-connected", "true")
     expect(page.locator("#login")).to_be_hidden()
-    expect(row_of_agent(page, "agent1")).to_be_visible()
+    expect(page.locator("#agents-count")).to_have_text(f"0 logged on of {DEMO_AGENTS} agents")
 
     other = browser.new_context()
     try:
@@ -592,3 +604,93 @@ def test_event_stream_reconnects_by_itself(
     agent1 = wire_agent(second.agent_port)
     agent1.logon("agent1")
     expect(row_of_agent(page, "agent1")).to_have_attribute("data-logged-on", "true")
+
+
+def test_only_logged_on_agents_are_listed(
+    server: ServerProcess, context: BrowserContext, wire_agent: Callable[[int], WireAgent]
+) -> None:
+    """The demo's 10,020 agents open as the logged-on ones only, asked of the server; a load agent logging on
+    appears and logging off disappears; unchecking the option lists every agent."""
+    lists: list[str] = []
+    context.on(
+        "request",
+        lambda request: lists.append(request.url)
+        if urllib.parse.urlsplit(request.url).path == "/api/v1/agents"
+        else None,
+    )
+    page = open_dashboard(context, server)
+    hide = page.get_by_label("hide logged-off agents")
+    expect(hide).to_be_checked()
+    count = page.locator("#agents-count")
+    expect(count).to_have_text(f"0 logged on of {DEMO_AGENTS} agents")
+    expect(page.locator("#agents-body tr")).to_have_text(["No agent is logged on."])
+    assert lists and all(url.endswith("/api/v1/agents?logged_on=true") for url in lists), lists
+
+    load42 = wire_agent(server.agent_port)
+    load42.logon("load42", DEMO_LOAD_PASSWORD)
+    row = row_of_agent(page, "load42")
+    expect(row).to_have_attribute("data-logged-on", "true")
+    expect(row.locator("[data-field=group]")).to_have_text("load")
+    expect(page.locator("#agents-body tr")).to_have_count(1)
+    expect(count).to_have_text(f"1 logged on of {DEMO_AGENTS} agents")
+
+    load42.command("AGTLogoff")
+    expect(row).to_have_count(0)
+    expect(count).to_have_text(f"0 logged on of {DEMO_AGENTS} agents")
+
+    hide.uncheck()
+    expect(page.locator("#agents-body tr")).to_have_count(DEMO_AGENTS, timeout=FULL_LIST_TIMEOUT_MS)
+    assert lists[-1].endswith("/api/v1/agents"), lists
+    expect(row).to_have_attribute("data-logged-on", "false")
+    expect(row.locator("[data-field=state]")).to_have_text("logged off")
+    # Logged-off rows now stay: a logon changes the row in place, a logoff leaves it there.
+    again = wire_agent(server.agent_port)
+    again.logon("load42", DEMO_LOAD_PASSWORD)
+    expect(row).to_have_attribute("data-logged-on", "true")
+    expect(count).to_have_text(f"1 logged on of {DEMO_AGENTS} agents")
+    again.command("AGTLogoff")
+    expect(row).to_have_attribute("data-logged-on", "false")
+    expect(page.locator("#agents-body tr")).to_have_count(DEMO_AGENTS)
+
+    hide.check()
+    expect(page.locator("#agents-body tr")).to_have_text(["No agent is logged on."])
+    expect(count).to_have_text(f"0 logged on of {DEMO_AGENTS} agents")
+
+
+#: How many agents change state at once in :func:`test_event_burst_is_coalesced`.
+BURST = 200
+
+
+def test_event_burst_is_coalesced(
+    server: ServerProcess, context: BrowserContext, wire_agent: Callable[[int], WireAgent]
+) -> None:
+    """200 agents logging on and then off at once cost the page far fewer requests than events, and the
+    table still ends up right."""
+    page = open_dashboard(context, server)
+    count = page.locator("#agents-count")
+    expect(count).to_have_text(f"0 logged on of {DEMO_AGENTS} agents")
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url) if "/api/v1/" in request.url else None)
+    names = [f"load{number}" for number in range(1, BURST + 1)]
+    agents = [wire_agent(server.agent_port) for _ in names]
+
+    # Every logon is on the wire before the first reply is read: the events come as one burst.
+    sent = [agent.send("AGTLogon", name, DEMO_LOAD_PASSWORD) for agent, name in zip(agents, names, strict=True)]
+    for agent, invoke_id in zip(agents, sent, strict=True):
+        agent.wait_reply(invoke_id, "AGTLogon")
+    expect(count).to_have_text(f"{BURST} logged on of {DEMO_AGENTS} agents")
+    expect(page.locator("#agents-body tr[data-logged-on=true]")).to_have_count(BURST)
+    expect(row_of_agent(page, "load200")).to_have_attribute("data-state", "S70004")
+    on_requests = list(requests)
+    # One logged_on event per agent; a request per window (and the campaigns it may have moved) instead.
+    assert len(on_requests) <= BURST // 10, on_requests
+    assert any(url.endswith("/api/v1/agents?logged_on=true") for url in on_requests), on_requests
+
+    sent = [agent.send("AGTLogoff") for agent in agents]
+    for agent, invoke_id in zip(agents, sent, strict=True):
+        agent.wait_reply(invoke_id, "AGTLogoff")
+    expect(count).to_have_text(f"0 logged on of {DEMO_AGENTS} agents")
+    expect(page.locator("#agents-body tr")).to_have_text(["No agent is logged on."])
+    # A logged_off event says all there is to show: the rows go without asking for the agents.
+    off_requests = requests[len(on_requests) :]
+    assert not [url for url in off_requests if "/api/v1/agents" in url], off_requests

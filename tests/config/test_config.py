@@ -8,6 +8,8 @@ import attrs
 import pytest
 
 from agt_server.config import (
+    DEMO_LOAD_AGENT_COUNT,
+    DEMO_LOAD_GROUP,
     AgentConfig,
     CallbackOwner,
     CallingListConfig,
@@ -320,10 +322,20 @@ class TestDemoConfig:
 
     def test_agents(self) -> None:
         """The demo has agent1-agent20 with every work class, agent1-10 in team-a and agent11-20 in team-b."""
-        agents = demo_config().agents
+        agents = demo_config().agents[:20]
         assert [agent.name for agent in agents] == [f"agent{number}" for number in range(1, 21)]
         assert all(agent.work_classes == frozenset(WorkClass) for agent in agents)
         assert [agent.group for agent in agents] == ["team-a"] * 10 + ["team-b"] * 10
+
+    def test_load_agents(self) -> None:
+        """After them come load1-load10000 in group "load", every work class, all with the password "load"."""
+        agents = demo_config().agents[20:]
+        assert [agent.name for agent in agents] == [f"load{number}" for number in range(1, DEMO_LOAD_AGENT_COUNT + 1)]
+        assert {agent.group for agent in agents} == {DEMO_LOAD_GROUP}
+        assert all(agent.work_classes == frozenset(WorkClass) for agent in agents)
+        verifier = PasswordVerifier()
+        assert all(verifier.verify(agents[index].password_hash, "load") for index in (0, 4_999, -1))
+        assert not verify_password(agents[0].password_hash, "load1")
 
     @pytest.mark.parametrize("number", [1, 7, 20])
     def test_password_is_the_agent_name(self, number: int) -> None:
@@ -338,7 +350,8 @@ class TestDemoConfig:
         first, second = demo_config(), demo_config(Path("/elsewhere"))
         assert first.agents is second.agents
         assert all(agent.password_hash.startswith("scrypt$10$8$1$") for agent in first.agents)
-        assert len({agent.password_hash for agent in first.agents}) == 20
+        # One hash per demo agent, and one shared by every load agent.
+        assert len({agent.password_hash for agent in first.agents}) == 21
 
     def test_listeners_and_data_dir(self) -> None:
         """The demo listens on 127.0.0.1 ports 22700-22702 and keeps its files in data_dir (default "data")."""

@@ -7,9 +7,11 @@ import datetime
 from pathlib import Path
 
 import attrs
+import httpx
 import pytest
 import trio
 
+from agt_server.config import DEMO_LOAD_AGENT_COUNT, DEMO_LOAD_GROUP, DEMO_LOAD_PASSWORD, demo_config
 from agt_server.protocol import WorkClass
 from tests.support import config_for_tests
 
@@ -86,17 +88,56 @@ class TestListAndDetail:
                 assert await listed(state="S70004", group="team-b") == ["agent12"]
                 assert len(await listed(group="team-a")) == 10
 
+    async def test_logged_on_filter(self, api: Api) -> None:
+        """logged_on=true lists only the logged-on agents, false only the others; both combine with the other
+        filters, and total counts every agent the token may see whatever the filters."""
+        with trio.fail_after(TIMEOUT):
+            async with api.running.logged_on("agent3"), api.running.logged_on("agent12"):
+
+                async def listed(client: httpx.AsyncClient = api.admin, **params: str) -> tuple[list[str], int]:
+                    body = ok(await client.get("/api/v1/agents", params=params))
+                    return [agent["name"] for agent in body["agents"]], body["total"]
+
+                assert await listed(logged_on="true") == (["agent12", "agent3"], 20)
+                off, total = await listed(logged_on="false")
+                assert (off, total) == (sorted(f"agent{n}" for n in range(1, 21) if n not in (3, 12)), 20)
+                assert await listed(logged_on="true", group="team-a") == (["agent3"], 20)
+                assert await listed(logged_on="false", state="S70004") == ([], 20)
+                assert await listed(logged_on="true", state="S70004") == (["agent12", "agent3"], 20)
+                # A supervisor of team-a sees (and counts) its own group only.
+                assert await listed(api.supervisor, logged_on="true") == (["agent3"], 10)
+
+    async def test_logged_on_filter_with_load_agents(self, tmp_path: Path) -> None:
+        """On the demo with its 10,000 load agents, logged_on=true lists the one load agent logged on."""
+        config = config_for_tests(tmp_path, agents=demo_config(tmp_path).agents)
+        with trio.fail_after(TIMEOUT):
+            async with open_api(config) as api, api.running.client() as client:
+                await client.logon("load42", DEMO_LOAD_PASSWORD)
+                body = ok(await api.admin.get("/api/v1/agents", params={"logged_on": "true"}))
+                assert [agent["name"] for agent in body["agents"]] == ["load42"]
+                assert body["agents"][0]["group"] == DEMO_LOAD_GROUP
+                assert body["total"] == len(config.agents) == 20 + DEMO_LOAD_AGENT_COUNT
+                everyone = ok(await api.admin.get("/api/v1/agents"))
+                assert len(everyone["agents"]) == everyone["total"] == len(config.agents)
+                off = ok(await api.admin.get("/api/v1/agents", params={"logged_on": "false", "group": "load"}))
+                assert len(off["agents"]) == DEMO_LOAD_AGENT_COUNT - 1
+                assert "load42" not in {agent["name"] for agent in off["agents"]}
+
     @pytest.mark.parametrize(
         ("params", "message"),
         [
             ({"state": "S79999"}, "state"),
             ({"state": "null"}, "state"),
+            ({"logged_on": "yes"}, "logged_on"),
+            ({"logged_on": "1"}, "logged_on"),
+            ({"logged_on": ""}, "logged_on"),
             ({"campaign": "NOPE"}, "there is no campaign NOPE"),
             ({"group": ""}, "group"),
         ],
     )
     async def test_bad_filters(self, api: Api, params: dict[str, str], message: str) -> None:
-        """An unknown state code, campaign or an empty group is a 422 naming the parameter."""
+        """An unknown state code, campaign, an empty group or a logged_on other than true or false is a 422
+        naming the parameter."""
         with trio.fail_after(TIMEOUT):
             problem(await api.admin.get("/api/v1/agents", params=params), 422, message)
 

@@ -100,6 +100,10 @@ class TestDocument:
         audit = document["paths"]["/api/v1/audit"]["get"]
         limit = next(p for p in audit["parameters"] if p["name"] == "limit")
         assert limit["schema"] == {"type": "integer", "minimum": 1, "maximum": 500, "default": 50}
+        listed = document["paths"]["/api/v1/agents"]["get"]
+        logged_on = next(p for p in listed["parameters"] if p["name"] == "logged_on")
+        assert (logged_on["required"], logged_on["schema"]) == (False, {"type": "boolean"})
+        assert "only logged-on agents" in logged_on["description"]
         schemes = document["components"]["securitySchemes"]
         assert (schemes["bearer"]["type"], schemes["bearer"]["scheme"]) == ("http", "bearer")
 

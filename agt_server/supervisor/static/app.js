@@ -2,8 +2,13 @@
  *
  * The REST API (api/v1/...) is the truth.  The page keeps a copy of the campaigns and the agents and
  * redraws a row whenever its copy changes.  The event stream (api/v1/events) only says *what* changed:
- * an `agent` event re-fetches that agent, a `campaign` event the campaigns list.  Every answer carries
- * a sequence number taken when its request was sent, so an older answer never overwrites a newer one.
+ * a `campaign` event re-fetches the campaigns list, an `agent` event marks that agent as changed.  A site
+ * may have thousands of agents (the demo has 10,020), so by default the page lists only the logged-on
+ * ones (`agents?logged_on=true`), and the agents changed within COALESCE_MS are read together: one by one
+ * when a handful changed, else with one list of the logged-on agents; never two such reads at once.  A
+ * `logged_off` event while only logged-on agents are listed needs no read: the row goes.  Only the rows
+ * whose agent changed are drawn again.  Every answer carries a sequence number taken when its request was
+ * sent, so an older answer never overwrites a newer one (nor brings back a row taken out after it).
  *
  * Every value from the server reaches the page through textContent, attributes or <option> values
  * (createElement / append of strings), never through innerHTML: a name such as `X<script>` is text.
@@ -20,6 +25,10 @@
   const RETRY_MS = 3000;
   // Records left change with every dial and are not announced as events: refresh them now and then.
   const CAMPAIGN_POLL_MS = 10000;
+  // Agents whose events arrive within this long are read together (a site may have thousands of agents).
+  const COALESCE_MS = 300;
+  // Up to this many changed agents are read one by one, more with one list of the logged-on agents.
+  const HANDFUL = 5;
 
   const STATE_LABELS = {
     S70000: "on a call",
@@ -47,8 +56,16 @@
   const campaigns = new Map(); // name -> {campaign, seq}
   let campaignOrder = [];
   let campaignsSeq = 0;
-  const agents = new Map(); // name -> {agent, preferred, etag, etagList, busy, focus, seq}
-  let agentOrder = [];
+  const agents = new Map(); // name -> {agent, json, preferred, etag, etagList, busy, focus, seq}
+  let agentOrder = []; // the names in agents, sorted by byName: the rows in table order
+  const rows = new Map(); // name -> its <tr>
+  const leftAt = new Map(); // name -> the sequence number when its row was taken out
+  let loggedOnCount = 0; // of the agents in the table
+  let agentTotal = null; // the agents this token may see, from the last list
+  // The "hide logged-off agents" option: the server then lists only the logged-on ones.
+  let hideLoggedOff = true;
+  const changed = new Set(); // agents whose events came in since the last refresh
+  let changeTimer = null;
   let source = null;
   let lastEventId = null;
   let openedBefore = false;
@@ -226,6 +243,7 @@
   const scheduleCampaigns = () => schedule("campaigns", loadCampaigns);
   const scheduleAgents = () => schedule("agents", loadAgents);
   const scheduleAgent = (name) => schedule(`agent:${name}`, () => refreshAgent(name));
+  const scheduleChanged = () => schedule("changed", refreshChanged);
 
   function refreshAll() {
     scheduleCampaigns();
@@ -248,30 +266,65 @@
     if (namesChanged) renderAgents();
   }
 
+  /** Keep agent as answered by a request numbered seq; null when a newer answer is already kept (or the
+   * agent left the table after this request was sent).  `changed`: whether the row must be drawn again. */
   function storeAgent(agent, seq) {
     let record = agents.get(agent.name);
     if (!record) {
-      record = { agent, preferred: [], etag: null, etagList: null, busy: false, focus: null, seq: 0 };
+      if (seq < (leftAt.get(agent.name) ?? 0)) return null;
+      leftAt.delete(agent.name);
+      record = { agent: null, json: "", preferred: [], etag: null, etagList: null, busy: false, focus: null, seq: 0 };
       agents.set(agent.name, record);
     }
     if (seq < record.seq) return null;
     const before = record.agent;
+    const json = JSON.stringify(agent);
+    const preferred = Array.isArray(agent.preferred_campaigns) ? agent.preferred_campaigns : [];
+    // An edit may have changed the page's preferred list before the server's answer came.
+    const changed = json !== record.json || !sameList(preferred, record.preferred);
+    if (before && before.logged_on) loggedOnCount -= 1;
+    if (agent.logged_on) loggedOnCount += 1;
     record.agent = agent;
+    record.json = json;
     record.seq = seq;
-    record.preferred = Array.isArray(agent.preferred_campaigns) ? agent.preferred_campaigns : [];
-    return { record, before };
+    record.preferred = preferred;
+    return { record, before, changed };
+  }
+
+  /** Drop an agent's record; answers to requests sent before this are not shown. */
+  function dropAgent(name) {
+    const record = agents.get(name);
+    if (!record) return false;
+    if (record.agent.logged_on) loggedOnCount -= 1;
+    agents.delete(name);
+    leftAt.set(name, ++sequence);
+    return true;
+  }
+
+  /** Take an agent out of the table (logged off while only logged-on agents are listed, or not visible). */
+  function forgetAgent(name) {
+    if (dropAgent(name)) removeAgentRow(name);
+  }
+
+  /** Whether a change of this agent changes a campaign's attached count. */
+  function movedCampaign(before, after) {
+    const temporary = (a) => (a && a.temporary ? a.temporary.campaign : null);
+    return !before || before.campaign !== after.campaign || before.logged_on !== after.logged_on || temporary(before) !== temporary(after);
   }
 
   async function loadAgents() {
     const gen = generation;
+    const onlyLoggedOn = hideLoggedOff;
     const seq = ++sequence;
-    const { data } = await api("GET", "agents");
-    if (gen !== generation) return;
+    const { data } = await api("GET", onlyLoggedOn ? "agents?logged_on=true" : "agents");
+    // An answer for the other view: the run that the switch scheduled reads the right one.
+    if (gen !== generation || onlyLoggedOn !== hideLoggedOff) return;
     const list = (data && data.agents) || [];
     const names = new Set(list.map((a) => a.name));
-    for (const name of [...agents.keys()]) if (!names.has(name)) agents.delete(name);
+    for (const name of [...agents.keys()]) if (!names.has(name)) dropAgent(name);
     for (const agent of list) storeAgent(agent, seq);
-    agentOrder = list.map((a) => a.name).sort(byName);
+    if (data && typeof data.total === "number") agentTotal = data.total;
+    agentOrder = [...agents.keys()].sort(byName);
     renderAgents();
   }
 
@@ -284,30 +337,78 @@
     } catch (err) {
       // An agent this token may not see, or that no longer exists: not the supervisor's problem.
       if (gen === generation && (err.status === 403 || err.status === 404)) {
-        if (agents.delete(name)) {
-          agentOrder = agentOrder.filter((n) => n !== name);
-          renderAgents();
-        }
+        forgetAgent(name);
         return;
       }
       throw err;
     }
     if (gen !== generation || !agent) return;
+    applyAgent(agent, seq);
+  }
+
+  /** Show one agent's answer: add, redraw or (logged off while only logged-on agents are listed) remove its
+   * row.  Returns whether a campaign's attached count may have changed. */
+  function applyAgent(agent, seq) {
+    const name = agent.name;
+    if (hideLoggedOff && !agent.logged_on) {
+      const record = agents.get(name);
+      if (!record || seq < record.seq) return false;
+      forgetAgent(name);
+      scheduleCampaigns();
+      return true;
+    }
     const isNew = !agents.has(name);
     const stored = storeAgent(agent, seq);
-    if (!stored) return;
-    if (isNew) {
-      agentOrder = [...agentOrder, name].sort(byName);
-      renderAgents();
-    } else {
-      renderAgentRow(name);
-    }
-    const before = stored.before;
-    const tempOf = (a) => (a && a.temporary ? a.temporary.campaign : null);
+    if (!stored) return false;
+    if (isNew) addAgentRow(name);
+    else if (stored.changed || stored.record.busy) renderAgentRow(name);
     // Attached counts live on the campaigns: re-read them when this agent changed campaign.
-    if (isNew || before.campaign !== agent.campaign || before.logged_on !== agent.logged_on || tempOf(before) !== tempOf(agent)) {
-      scheduleCampaigns();
+    const moved = movedCampaign(stored.before, agent);
+    if (moved) scheduleCampaigns();
+    return moved;
+  }
+
+  /** Note that an agent changed; the agents changed within COALESCE_MS are read together. */
+  function agentChanged(name) {
+    changed.add(name);
+    if (changeTimer === null) {
+      changeTimer = setTimeout(() => {
+        changeTimer = null;
+        scheduleChanged();
+      }, COALESCE_MS);
     }
+  }
+
+  /** Read the agents that changed: one by one when a handful did, else the list of logged-on agents in one
+   * request (under a storm of events, one request per window instead of one per event). */
+  async function refreshChanged() {
+    const names = [...changed];
+    changed.clear();
+    if (names.length <= HANDFUL) {
+      for (const name of names) await refreshAgent(name);
+      return;
+    }
+    const gen = generation;
+    const seq = ++sequence;
+    const { data } = await api("GET", "agents?logged_on=true");
+    if (gen !== generation) return;
+    const list = (data && data.agents) || [];
+    if (data && typeof data.total === "number") agentTotal = data.total;
+    const online = new Set();
+    for (const agent of list) {
+      online.add(agent.name);
+      applyAgent(agent, seq);
+    }
+    // Who was on in the page and is not in the list logged off meanwhile (or was never seen by this token).
+    const gone = [];
+    for (const [name, record] of agents) {
+      if (record.agent.logged_on && !online.has(name) && record.seq < seq) gone.push(name);
+    }
+    if (!gone.length) return;
+    scheduleCampaigns();
+    if (hideLoggedOff) for (const name of gone) forgetAgent(name);
+    else if (gone.length <= HANDFUL) for (const name of gone) await refreshAgent(name);
+    else scheduleAgents();
   }
 
   // -- campaigns -----------------------------------------------------------------------------------
@@ -379,16 +480,27 @@
   function renderAgents() {
     const body = $("agents-body");
     const focus = rememberFocus(body);
-    const rows = agentOrder.filter((name) => agents.has(name)).map((name) => agentRow(agents.get(name)));
-    if (!rows.length) rows.push(el("tr", { class: "empty" }, el("td", { colspan: 7, text: "No agents." })));
-    body.replaceChildren(...rows);
-    restoreFocus(body, focus);
+    rows.clear();
+    const list = [];
+    for (const name of agentOrder) {
+      const record = agents.get(name);
+      if (!record) continue;
+      const row = agentRow(record);
+      rows.set(name, row);
+      list.push(row);
+    }
+    if (!list.length) list.push(emptyAgentsRow());
+    body.replaceChildren(...list);
+    if (focus && rows.has(focus.agent)) restoreFocus(rows.get(focus.agent), focus);
     renderAgentCount();
   }
 
+  const emptyAgentsRow = () =>
+    el("tr", { class: "empty" }, el("td", { colspan: 7, text: hideLoggedOff ? "No agent is logged on." : "No agents." }));
+
   function renderAgentRow(name) {
     const record = agents.get(name);
-    const old = rowOfAgent(name);
+    const old = rows.get(name);
     if (!record || !old) {
       renderAgents();
       return;
@@ -397,6 +509,7 @@
     const focus = rememberFocus(old) || record.focus;
     const row = agentRow(record);
     old.replaceWith(row);
+    rows.set(name, row);
     if (record.busy) {
       record.focus = focus;
     } else {
@@ -406,9 +519,47 @@
     renderAgentCount();
   }
 
-  function rowOfAgent(name) {
-    for (const row of $("agents-body").rows) if (row.dataset.agent === name) return row;
-    return null;
+  /** Where name belongs in agentOrder (sorted by byName): its index, or where to insert it. */
+  function orderIndex(name) {
+    let low = 0;
+    let high = agentOrder.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (byName(agentOrder[middle], name) < 0) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+
+  /** Draw a new agent's row in its place, leaving the other rows alone. */
+  function addAgentRow(name) {
+    const record = agents.get(name);
+    if (!record) return;
+    if (rows.has(name)) {
+      renderAgentRow(name);
+      return;
+    }
+    const at = orderIndex(name);
+    if (agentOrder[at] !== name) agentOrder.splice(at, 0, name);
+    const row = agentRow(record);
+    const body = $("agents-body");
+    if (!rows.size) body.replaceChildren();
+    // Every name in agentOrder has its row: the next one is where this one goes.
+    body.insertBefore(row, rows.get(agentOrder[at + 1]) ?? null);
+    rows.set(name, row);
+    renderAgentCount();
+  }
+
+  function removeAgentRow(name) {
+    const at = orderIndex(name);
+    if (agentOrder[at] === name) agentOrder.splice(at, 1);
+    const row = rows.get(name);
+    if (row) {
+      rows.delete(name);
+      row.remove();
+      if (!rows.size) $("agents-body").replaceChildren(emptyAgentsRow());
+    }
+    renderAgentCount();
   }
 
   function rememberFocus(container) {
@@ -435,9 +586,8 @@
   }
 
   function renderAgentCount() {
-    let on = 0;
-    for (const record of agents.values()) if (record.agent.logged_on) on += 1;
-    $("agents-count").textContent = `${on} of ${agents.size} logged on`;
+    const total = agentTotal ?? agents.size;
+    $("agents-count").textContent = `${loggedOnCount} logged on of ${total} agent${total === 1 ? "" : "s"}`;
   }
 
   function agentRow(record) {
@@ -650,8 +800,16 @@
     addFeedLine(type, data, event.lastEventId);
     if (type === "agent") {
       const name = data.agent ?? data.name;
-      if (typeof name === "string" && name) scheduleAgent(name);
-      else scheduleAgents();
+      if (typeof name !== "string" || !name) {
+        scheduleAgents();
+      } else if (data.kind === "logged_off" && hideLoggedOff) {
+        // The event says all there is to show: the row goes, and the campaign it was on has one agent fewer.
+        changed.delete(name);
+        forgetAgent(name);
+        scheduleCampaigns();
+      } else {
+        agentChanged(name);
+      }
     } else if (type === "campaign") {
       scheduleCampaigns();
     }
@@ -745,10 +903,16 @@
     source = null;
     clearTimeout(retryTimer);
     clearInterval(pollTimer);
-    retryTimer = pollTimer = null;
+    clearTimeout(changeTimer);
+    retryTimer = pollTimer = changeTimer = null;
     pending.clear();
     campaigns.clear();
     agents.clear();
+    rows.clear();
+    leftAt.clear();
+    changed.clear();
+    loggedOnCount = 0;
+    agentTotal = null;
     campaignOrder = [];
     agentOrder = [];
     campaignsSeq = 0;
@@ -804,7 +968,15 @@
       signOut("");
     });
     const hide = $("hide-logged-off");
-    hide.addEventListener("change", () => $("agents-table").classList.toggle("hide-off", hide.checked));
+    const showOption = () => {
+      hideLoggedOff = hide.checked;
+      $("agents-table").classList.toggle("hide-off", hideLoggedOff);
+    };
+    showOption();
+    hide.addEventListener("change", () => {
+      showOption();
+      if (token) scheduleAgents();
+    });
     token = sessionStorage.getItem(TOKEN_KEY);
     if (token) startDashboard();
     else showLogin("");
