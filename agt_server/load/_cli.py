@@ -169,9 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ScenarioError as exc:
         errors.print(f"agt-load: error: {exc}", markup=False, highlight=False, soft_wrap=True)
         return EXIT_USAGE
-    warning = raise_open_file_limit(scenario.agents)
-    if warning:
-        errors.print(f"agt-load: warning: {warning}", markup=False, highlight=False, soft_wrap=True)
+    limit_note = raise_open_file_limit(scenario.agents)
+    if limit_note:
+        errors.print(f"agt-load: {limit_note}", markup=False, highlight=False, soft_wrap=True)
     errors.print(
         f"agt-load: {scenario.agents:,} agents ({scenario.agent_name(scenario.first)}...) against "
         f"{scenario.host}:{scenario.port}{' (TLS)' if scenario.tls else ''} for {scenario.duration:g} s, "

@@ -76,21 +76,26 @@ class RunResult:
 
 
 def raise_open_file_limit(agents: int) -> str | None:
-    """Raise the soft open-file limit so that ``agents`` connections fit; return a warning if it cannot."""
+    """Raise the soft open-file limit so that ``agents`` connections fit.
+
+    Returns what it did or why it could not (a line for the user), or ``None`` when the limit was
+    already high enough.
+    """
     needed = agents + _SPARE_FILES
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if soft != resource.RLIM_INFINITY and soft < needed:
-        target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-        except (ValueError, OSError) as exc:
-            return f"could not raise the open-file limit from {soft} to {needed}: {exc}"
-        if target < needed:
-            return (
-                f"the open-file limit is {hard} (hard limit), fewer than the {needed} this run needs: "
-                f"raise it (ulimit -n) or run fewer agents"
-            )
-    return None
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return None
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError) as exc:
+        return f"warning: could not raise the open-file limit from {soft} to {needed}: {exc}"
+    if target < needed:
+        return (
+            f"warning: the open-file limit can only be raised to {hard} (the hard limit), fewer than the "
+            f"{needed} this run needs: raise the hard limit (ulimit -Hn, as root) or run fewer agents"
+        )
+    return f"raised the open-file limit from {soft} to {target}"
 
 
 def _ssl_context(scenario: Scenario) -> ssl.SSLContext | None:
