@@ -31,6 +31,7 @@ from agt_server.store import StoreClosedError, StoreWriter
 
 from ._counters import Counters
 from ._hub import EventHub
+from ._outbox import Outbox
 
 __all__ = ["CloseRequest", "Connection", "EngineDriver", "OutboxItem"]
 
@@ -49,29 +50,41 @@ OutboxItem = Message | CloseRequest
 
 @attrs.define(eq=False)
 class Connection:
-    """The shell's side of one connection."""
+    """The shell's side of one connection.
+
+    Ten thousand idle agents mean ten thousand of these, so everything here is small or created only
+    when needed (benchmarks/scale.py).
+    """
 
     conn: int
     peer: str
     listener: str
-    outbox: trio.MemorySendChannel[OutboxItem]
-    cancel_scope: trio.CancelScope
+    outbox: Outbox[OutboxItem]
+    #: cancels everything of this connection (its nursery's scope); set as soon as that nursery is open
+    cancel_scope: trio.CancelScope | None = None
     agent: str | None = None
     #: why the connection ended, once it has; reported to the engine as the logoff reason
     end_reason: str | None = None
-    #: set by the writer when the outbox has drained to half; the reader waits on it (backpressure)
-    drained: trio.Event = attrs.Factory(trio.Event)
+    #: while the reader waits for backpressure to ease: set by the writer once the outbox is down to half
+    drained: trio.Event | None = None
+    #: since when (trio time) the reader has been waiting for data; ``None`` while it is busy
+    waiting_since: float | None = None
+    #: since when (trio time) the writer's current send has been under way; ``None`` between sends
+    sending_since: float | None = None
+    #: told it was idle too long and logged off: nothing more is read from it
+    idle_expelled: bool = False
 
     @property
     def backlog(self) -> int:
         """Messages waiting in the outbox."""
-        return self.outbox.statistics().current_buffer_used
+        return len(self.outbox)
 
     def cut_off(self, reason: str) -> None:
         """End the connection now, without waiting for its outbox to drain."""
         if self.end_reason is None:
             self.end_reason = reason
-        self.cancel_scope.cancel()
+        if self.cancel_scope is not None:
+            self.cancel_scope.cancel()
 
 
 @attrs.define(eq=False)
@@ -109,15 +122,12 @@ class EngineDriver:
             self._epoch = time.time() - trio.current_time()
         return trio.current_time() + self._epoch
 
-    def open_connection(
-        self, peer: str, listener: str, cancel_scope: trio.CancelScope
-    ) -> tuple[Connection, trio.MemoryReceiveChannel[OutboxItem]]:
-        """Register a new connection; returns it and the receiving end of its outbox."""
+    def open_connection(self, peer: str, listener: str) -> Connection:
+        """Register a new connection (its writer task reads ``connection.outbox``)."""
         self._last_conn += 1
-        send, receive = trio.open_memory_channel[OutboxItem](self.outbox_size)
-        connection = Connection(self._last_conn, peer, listener, send, cancel_scope)
+        connection = Connection(self._last_conn, peer, listener, Outbox(self.outbox_size))
         self.connections[connection.conn] = connection
-        return connection, receive
+        return connection
 
     def forget_connection(self, connection: Connection) -> None:
         """Remove a connection that has ended (its handler calls this last)."""
@@ -198,7 +208,7 @@ class EngineDriver:
         except trio.WouldBlock:
             log.warning("outbox_full_disconnect", conn=conn, agent=connection.agent, peer=connection.peer)
             connection.cut_off("outbox full: the client stopped reading")
-        except (trio.ClosedResourceError, trio.BrokenResourceError):
+        except trio.ClosedResourceError:
             pass
 
     def _note(self, event: AgentEvent) -> None:

@@ -18,7 +18,7 @@ from agt_server.store import MemoryStore, SqliteStore, Store, StoreWriter
 from agt_server.supervisor import build_app, serve_http
 
 from ._auth import LogonGate, LogonThrottle
-from ._connection import ConnectionHandler, Listener
+from ._connection import ConnectionHandler, Listener, watch_timeouts
 from ._driver import EngineDriver
 from ._tls import demo_certificate, server_ssl_context
 
@@ -120,8 +120,6 @@ class AgentServer:
                     self.gate,
                     listener,
                     max_connections=self.config.limits.max_connections,
-                    idle_timeout=self.config.limits.idle_timeout,
-                    write_timeout=self.config.limits.write_timeout,
                     inter_message_delay=self.config.limits.inter_message_delay,
                     outbox_size=self.config.limits.outbox_size,
                 )
@@ -132,6 +130,9 @@ class AgentServer:
             await nursery.start(writer.run)
             nursery.start_soon(self.driver.run_commits)
             nursery.start_soon(self.driver.run_timers)
+            limits = self.config.limits
+            watch = partial(watch_timeouts, idle_timeout=limits.idle_timeout, write_timeout=limits.write_timeout)
+            nursery.start_soon(watch, self.driver)
             http_stop, http_done = trio.Event(), trio.Event()
             http_port = None
             if listeners.http_port is not None:
