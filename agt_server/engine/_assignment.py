@@ -144,6 +144,15 @@ class Balancer:
                 self.touch(session)
         self.unbalanced = True
 
+    def demand_fell(self) -> None:
+        """An attempt on one of a job's records ended: its demand (records left) stayed or fell.
+
+        Nobody waiting can have gained a place, so they are not looked at (with thousands waiting, doing so
+        on every outcome cost more than everything else the server did); the job may now have more agents
+        than records, which the next rebalance sees to.
+        """
+        self.unbalanced = True
+
     def forget(self, session: Session) -> None:
         """Drop ``session`` from the indexes (logoff, manual mode)."""
         self._stop_waiting(session)

@@ -319,7 +319,7 @@ class Dialer:
             heapq.heappush(work.retry, (retry_at, record_id))
             self._schedule(retry_at, _RetryDue(job))  # wakes agents already waiting for a record
         self._check_dialed_out(job, now, effects)
-        self.engine.balancer.job_has_room(job)
+        self.engine.balancer.demand_fell()
 
     def agent_lost(self, session: Session, now: float, effects: list[Effect]) -> None:
         """The agent's session ended abnormally: its record is finished with OPDIED (49), as on PC."""

@@ -602,6 +602,24 @@ class TestDemand:
         assert d.attached_counts()["CMP1"] == 2
         assert [d.job_of(agent) for agent in ("agent1", "agent2", "agent3")].count(None) == 1
 
+    def test_an_outcome_does_not_look_at_agents_waiting(self) -> None:
+        """An attempt's end never raises a job's demand (a finished record lowers it, a retry keeps it), so
+        the agents waiting for the job are not looked at again (with thousands waiting that cost more than
+        all the rest); the job may now have more agents than records, so a rebalance is asked for."""
+        d = driver(site(sizes={"cmp1_list": 2}))
+        for agent in ("agent1", "agent2", "agent3"):
+            d.logon(agent)
+            d.set_list(agent, "CMP1")
+        d.advance(5)
+        balancer = d.engine.balancer
+        (waiting,) = balancer.waiting_for["CMP1"]
+        balancer.unbalanced = False
+        (working, *_) = d.engine.attached["CMP1"]
+        session = d.engine.sessions[working]
+        d.engine.dialer.record_outcome("CMP1", ids(d.engine.config, "CMP1")[0], 20, session.agent_name, 6.0, [])
+        assert waiting not in balancer.dirty
+        assert balancer.unbalanced
+
 
 # -- dialed out ----------------------------------------------------------------------------------------
 
