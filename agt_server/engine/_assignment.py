@@ -136,13 +136,26 @@ class Balancer:
                 self.touch(session)
 
     def job_has_room(self, name: str) -> None:
-        """An agent left a job with a maximum: the agents waiting for it may now have a place."""
-        sessions = self.engine.sessions
-        for conn in sorted(self.waiting_for[name]):
+        """An agent left ``name``: the agents waiting for it may now have a place.
+
+        Only as many as the job has room for (its maximum, or its records left) are looked at again,
+        lowest connection first, the order settling takes them in: with thousands waiting, looking at
+        all of them on every departure cost more than everything else the server did.  Should one of
+        them take another job that gained room at the same moment, the rebalance asked for here fills
+        the place.
+        """
+        self.unbalanced = True
+        engine = self.engine
+        if name not in engine.running:
+            return
+        waiting = self.waiting_for[name]
+        capacity = engine.capacity(name)
+        room = len(waiting) if capacity is None else capacity - len(engine.attached[name])
+        sessions = engine.sessions
+        for conn in heapq.nsmallest(room, waiting) if room > 0 else ():
             session = sessions.get(conn)
             if session is not None:
                 self.touch(session)
-        self.unbalanced = True
 
     def demand_fell(self) -> None:
         """An attempt on one of a job's records ended: its demand (records left) stayed or fell.

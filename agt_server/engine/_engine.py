@@ -278,15 +278,13 @@ class Engine:
         self.balancer.unbalanced = True
 
     def detach(self, session: Session) -> None:
-        """Take ``session`` off its job, forgetting the job's set-up; a full job gains room."""
+        """Take ``session`` off its job, forgetting the job's set-up; the job gains room."""
         job = session.job
         if job is None:
             return
         self.attached[job].discard(session.conn)
-        self.balancer.unbalanced = True
         session.clear_job()
-        if self.jobs[job].config.max_agents is not None:
-            self.balancer.job_has_room(job)
+        self.balancer.job_has_room(job)
 
     def log_off(self, session: Session, reason: str, now: float, effects: list[Effect]) -> None:
         """Take ``session``'s agent off its job and out of the online table (logoff or lost connection).

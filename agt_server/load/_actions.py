@@ -27,21 +27,30 @@ _REQUEST_TIMEOUT = 30.0
 async def perform_action(http: httpx.AsyncClient, action: Action, agents: Sequence[SimulatedAgent]) -> Disruption:
     """Carry out ``action`` through the REST API and return the disruption being timed.
 
-    The affected agents: for ``pause`` and ``stop``, the logged-on agents on the campaign; for
-    ``resume`` and ``start``, the logged-on agents without a job (they may get one); for ``preferred``
-    and ``move``, the first ``action.agents`` logged-on agents.
+    The affected agents, and the notification that answers each: for ``pause`` and ``stop``, the
+    logged-on agents on the campaign, until one takes them off it; for ``resume`` and ``start``, the
+    logged-on agents without a job, until one puts them on the campaign (those it does not take are
+    counted as affected, not notified); for ``move``, the first ``action.agents`` logged-on agents, until
+    one puts them on the target; for ``preferred``, the same agents, until their next move (an agent
+    whose job is on its new list may not move at all).  When the request fails nobody is waited for.
     """
     online = [agent for agent in agents if agent.logged_on]
+    leaving = to = None
     match action.kind:
         case ActionKind.PAUSE | ActionKind.STOP:
             affected = [agent for agent in online if agent.job == action.campaign]
+            leaving = action.campaign
         case ActionKind.RESUME | ActionKind.START:
             affected = [agent for agent in online if agent.job is None]
+            to = action.campaign
+        case ActionKind.MOVE:
+            affected = online[: action.agents]
+            to = action.campaign
         case _:
             affected = online[: action.agents]
     disruption = Disruption(action.label, trio.current_time(), len(affected), sum(agent.on_call for agent in affected))
     for agent in affected:
-        agent.expect_move(disruption)
+        agent.expect_move(disruption, leaving=leaving, to=to)
     try:
         if action.kind in (ActionKind.PREFERRED, ActionKind.MOVE):
             statuses = [await _agent_request(http, action, agent.name) for agent in affected]
@@ -54,6 +63,9 @@ async def perform_action(http: httpx.AsyncClient, action: Action, agents: Sequen
                 disruption.problem = _problem(response)
     except httpx.HTTPError as exc:
         disruption.problem = f"{type(exc).__name__}: {exc}"
+    if disruption.problem is not None or (disruption.status or 0) >= 400:
+        for agent in affected:
+            agent.forget(disruption)
     return disruption
 
 

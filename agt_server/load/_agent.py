@@ -73,8 +73,7 @@ class SimulatedAgent:
         job: the job the agent is on as far as it knows (from its commands and notifications).
         on_call: whether a call is in front of it (from the call notification to AGTFinishedItem).
         logged_on: whether it is logged on now.
-        waiting: disruptions waiting for this agent's next move notification, each with whether the
-            agent was on a call when it began.
+        waiting: disruptions waiting for the move notification that answers them.
     """
 
     number: int
@@ -86,7 +85,7 @@ class SimulatedAgent:
     job: str | None = None
     on_call: bool = False
     logged_on: bool = False
-    waiting: list[tuple[Disruption, bool]] = attrs.Factory(list)
+    waiting: list[ExpectedMove] = attrs.Factory(list)
     _client: AgtClient | None = None
     _ready: bool = False
     #: joined its job's work (AGTAvailWork answered); the server keeps this across its moves
@@ -110,9 +109,14 @@ class SimulatedAgent:
         self.stop_at = min(self.stop_at, trio.current_time())
         self._wake()
 
-    def expect_move(self, disruption: Disruption) -> None:
-        """Time ``disruption`` to this agent's next move notification."""
-        self.waiting.append((disruption, self.on_call))
+    def expect_move(self, disruption: Disruption, *, leaving: str | None = None, to: str | None = None) -> None:
+        """Time ``disruption`` to this agent's move notification that answers it: the one taking it off
+        job ``leaving``, or putting it on job ``to``, or (neither given) its next one."""
+        self.waiting.append(ExpectedMove(disruption, self.on_call, leaving, to))
+
+    def forget(self, disruption: Disruption) -> None:
+        """Stop waiting for ``disruption`` (its request failed)."""
+        self.waiting = [expected for expected in self.waiting if expected.disruption is not disruption]
 
     async def run(self) -> None:
         """Run the whole session; never raises for anything the server or the network does."""
@@ -219,15 +223,16 @@ class SimulatedAgent:
         scenario, rng = self.scenario, self.rng
         if notice.keyword == "AGTPreviewRecord":
             kind = "PREVIEW"
-            await self._wait(trio.current_time() + scenario.think.pick(rng))
+            await self._wait(trio.current_time() + scenario.think.pick(rng), stoppable=False)
             await self._command("AGTManagedCall")
         else:
             kind = notice.first.segments[3] if len(notice.first.segments) > 3 else "OUTBOUND"
         self.stats.calls[kind] += 1
-        await self._wait(trio.current_time() + scenario.talk.pick(rng), self._customer_hung_up)
+        # A call in hand runs its course even past the stop time (the drain time bounds it).
+        await self._wait(trio.current_time() + scenario.talk.pick(rng), self._customer_hung_up, stoppable=False)
         if scenario.release and not self._hung_up:
             await self._command("AGTReleaseLine")
-        await self._wait(trio.current_time() + scenario.wrap.pick(rng))
+        await self._wait(trio.current_time() + scenario.wrap.pick(rng), stoppable=False)
         if kind == "OUTBOUND" and scenario.callback_rate and rng.random() < scenario.callback_rate:
             hours, minutes = divmod(round(scenario.callback_after / 60), 60)
             if (await self._command("AGTSetCallback", "", f"{hours:02}:{minutes:02}+", "1")).ok:
@@ -272,6 +277,8 @@ class SimulatedAgent:
                     self.logged_on = False
                     self.stats.logged_off += 1
                     return
+        # Out of steps or out of time: counted (as a failure), so that a CI gate does not pass over it.
+        self.stats.failures["did not manage to log off (AGTLogoff kept being refused, or leaving timed out)"] += 1
 
     async def _no_further_work(self) -> None:
         """AGTNoFurtherWork, working any call that arrives before the server takes the agent off work.
@@ -289,7 +296,8 @@ class SimulatedAgent:
                 pass  # the working loop below sees the end of the connection too
             finally:
                 done.set()
-                self._wake()
+                if not self.on_call:
+                    self._wake()  # the loop below waits for this; a call in hand is not cut short
 
         # Errors are caught inside the nursery so that the caller sees AgtConnectionClosed itself, not
         # an ExceptionGroup around it.
@@ -312,7 +320,7 @@ class SimulatedAgent:
     async def _command(self, keyword: str, *args: str) -> Reply:
         """Send one command, time it, and count a refusal as an error or a race."""
         assert self._client is not None
-        moves_before = self._moves_seen
+        moves_before, hung_up_before = self._moves_seen, self._hung_up
         sent = trio.current_time()
         reply = await self._client.command(keyword, *args, check=False)
         self.stats.command_latency(keyword).record(trio.current_time() - sent)
@@ -321,22 +329,29 @@ class SimulatedAgent:
             # command has been received by now (the reader queues notifications as they arrive).
             self._drain_notifications()
             code = reply.code or reply.response.type.value
-            self._last_refusal_raced = self._moves_seen != moves_before
+            # A move crossed it, or the customer hung up while AGTReleaseLine was on its way (E28866).
+            self._last_refusal_raced = self._moves_seen != moves_before or (
+                keyword == "AGTReleaseLine" and self._hung_up and not hung_up_before
+            )
             if self._last_refusal_raced:
                 self.stats.races[keyword, code] += 1
             else:
                 self.stats.errors[keyword, code] += 1
         return reply
 
-    async def _wait(self, deadline: float, until: Callable[[], bool] | None = None) -> bool:
-        """Handle notifications until ``deadline`` (trio clock), the stop time, or ``until()`` holds.
+    async def _wait(
+        self, deadline: float, until: Callable[[], bool] | None = None, *, stoppable: bool = True
+    ) -> bool:
+        """Handle notifications until ``deadline`` (trio clock), ``until()`` holds, or (when ``stoppable``
+        and not yet leaving) the stop time.
 
         Returns whether ``until()`` ended the wait.
         """
         assert self._client is not None
         queue = self._client.notifications
         # While leaving, the stop time has passed: only the deadline bounds the wait.
-        with trio.move_on_at(deadline if self._leaving else min(deadline, self.stop_at)) as self._wait_scope:
+        bounded = stoppable and not self._leaving
+        with trio.move_on_at(min(deadline, self.stop_at) if bounded else deadline) as self._wait_scope:
             while until is None or not until():
                 try:
                     notice = await queue.receive()
@@ -376,26 +391,49 @@ class SimulatedAgent:
 
     def _moved(self, notice: Notification) -> None:
         self._moves_seen += 1
-        now = trio.current_time()
-        for disruption, was_on_call in self.waiting:
-            (disruption.after_call if was_on_call else disruption.latency).record(now - disruption.sent_at)
-        self.waiting.clear()
         keyword, records = notice.keyword, notice.records
         target = records[0] if records else None
+        if self.waiting:
+            now, still_waiting = trio.current_time(), []
+            for expected in self.waiting:
+                if expected.answered_by(keyword, self.job, target):
+                    disruption = expected.disruption
+                    histogram = disruption.after_call if expected.on_call else disruption.latency
+                    histogram.record(now - disruption.sent_at)
+                else:
+                    still_waiting.append(expected)
+            self.waiting = still_waiting
         if keyword == "AGTJobAssigned":
             self.job, self._had_job = target, True
             self.stats.moves[records[1] if len(records) > 1 else "?"] += 1
         elif keyword == "AGTJobUnassigned":
             self.job = None
             self.stats.moves[records[1] if len(records) > 1 else "?"] += 1
-        elif keyword == "AGTJobEnd":
-            # PC: the job ended; the server stopped the agent's work.  Detach and wait for the run to end.
-            self._ready = False
-            self._next_job = ""
         else:
-            # AGTJobTransLink / AGTJobTransRequest: go to the named job as a PC client does.
-            self._ready = False
-            self._next_job = target or ""
+            # AGTJobEnd (the job ended: detach and wait for the run to end), AGTJobTransLink and
+            # AGTJobTransRequest (go to the named job, as a PC client does).  Either way the server has
+            # stopped the agent's work, as AGTNoFurtherWork would (protocol_spec.md §10.4).
+            self._ready = self._working = False
+            self._next_job = "" if keyword == "AGTJobEnd" else (target or "")
+
+
+@attrs.frozen
+class ExpectedMove:
+    """A disruption an agent waits to hear of, and which move notification answers it."""
+
+    disruption: Disruption
+    on_call: bool
+    leaving: str | None
+    to: str | None
+
+    def answered_by(self, keyword: str, previous_job: str | None, target: str | None) -> bool:
+        """Whether the move ``keyword`` (to or off ``target``) of an agent that was on ``previous_job``
+        answers this disruption."""
+        if self.leaving is not None:
+            return previous_job == self.leaving and not (keyword == "AGTJobAssigned" and target == self.leaving)
+        if self.to is not None:
+            return keyword == "AGTJobAssigned" and target == self.to
+        return True
 
 
 def _short(reason: str) -> str:

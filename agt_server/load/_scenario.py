@@ -396,6 +396,12 @@ def _check_whole(scenario: Scenario, source: str) -> None:
                 )
     if scenario.agents > 1 and scenario.agent_name(first) == scenario.agent_name(last):
         raise ScenarioError(f"{source}: agents.name {scenario.name!r} gives every agent the same name; use {{n}}")
+    ramp = (scenario.agents - 1) / scenario.ramp_up
+    if ramp >= scenario.duration:
+        raise ScenarioError(
+            f"{source}: starting {scenario.agents} agents at {scenario.ramp_up:g} per second takes {ramp:g} s, "
+            f"not less than run.duration ({scenario.duration:g} s): raise agents.ramp_up or the duration"
+        )
     if scenario.actions and not (scenario.api and scenario.token):
         raise ScenarioError(f"{source}: actions need server.api (the REST API's URL) and server.token")
     if scenario.insecure and not scenario.tls:

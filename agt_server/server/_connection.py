@@ -201,11 +201,12 @@ class ConnectionHandler:
                 data = codec.send(item)
             except LocalProtocolError:
                 log.exception("unsendable_message", keyword=item.keyword)
-                continue
-            # One message per send: real clients parse each read as exactly one message.
-            connection.sending_since = trio.current_time()
-            await stream.send_all(data)
-            connection.sending_since = None
+            else:
+                # One message per send: real clients parse each read as exactly one message.
+                connection.sending_since = trio.current_time()
+                await stream.send_all(data)
+                connection.sending_since = None
+            # A message taken off the outbox, sent or not, may be the one the reader waits for.
             drained = connection.drained
             if drained is not None and connection.backlog < self._resume_at:
                 drained.set()
@@ -240,7 +241,13 @@ async def watch_timeouts(driver: EngineDriver, *, idle_timeout: float, write_tim
                     continue
                 with _logging_context(connection):
                     connection.idle_expelled = True
-                    driver.dispatch(Expel(connection.conn, "idle timeout"))
+                    try:
+                        driver.dispatch(Expel(connection.conn, "idle timeout"))
+                    except Exception:
+                        # As in the connection's own tasks: a bug in one session must not end the others
+                        # (nor this watchdog, which serves them all).
+                        log.exception("connection_crashed")
+                        connection.cut_off("internal error")
 
 
 def _logging_context(connection: Connection) -> AbstractContextManager[None]:

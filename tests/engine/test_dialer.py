@@ -602,6 +602,21 @@ class TestDemand:
         assert d.attached_counts()["CMP1"] == 2
         assert [d.job_of(agent) for agent in ("agent1", "agent2", "agent3")].count(None) == 1
 
+    def test_a_place_freed_on_a_job_short_of_records_is_taken_at_once(self) -> None:
+        """CMP1 has two records, so room for two agents: when one of its two agents detaches, the third,
+        waiting, is put on it in the same step, not at the next rebalance."""
+        d = driver(site(sizes={"cmp1_list": 2}))
+        agents = ("agent1", "agent2", "agent3")
+        for agent in agents:
+            d.logon(agent)
+            d.set_list(agent, "CMP1")
+        d.advance(5)
+        (waiting,) = [agent for agent in agents if d.job_of(agent) is None]
+        leaving = next(agent for agent in agents if d.job_of(agent) == "CMP1")
+        d.expect_ok(leaving, "AGTDetachJob")
+        assert d.job_of(waiting) == "CMP1"
+        assert d.moves(waiting)[-1] == ("AGTJobAssigned", "CMP1", "assigned")
+
     def test_an_outcome_does_not_look_at_agents_waiting(self) -> None:
         """An attempt's end never raises a job's demand (a finished record lowers it, a retry keeps it), so
         the agents waiting for the job are not looked at again (with thousands waiting that cost more than

@@ -236,7 +236,12 @@ class TestSectionsAndKeys:
     @pytest.mark.parametrize("count", [1, 2, MAX_AGENTS])
     def test_agent_count_in_range(self, count: int) -> None:
         """From 1 to 10,000 agents are accepted."""
-        assert scenario_from_mapping({"agents": {"count": count}}).agents == count
+        assert scenario_from_mapping({"agents": {"count": count, "ramp_up": 1000}}).agents == count
+
+    def test_ramp_up_must_fit_in_the_duration(self) -> None:
+        """Agents that would start after the stop time are refused up front (they would never run)."""
+        refused({"agents": {"count": 1000, "ramp_up": 10}, "run": {"duration": 60}}, "takes 99.9 s", "ramp_up")
+        assert scenario_from_mapping({"agents": {"count": 600, "ramp_up": 10}, "run": {"duration": 60}})
 
     @pytest.mark.parametrize("count", [0, -1, MAX_AGENTS + 1, True, 2.5])
     def test_agent_count_out_of_range(self, count: object) -> None:

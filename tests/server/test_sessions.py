@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import re
+import ssl
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,8 +19,10 @@ import trio
 
 from agt_server.client import AgtCommandError, JobListing, agt_client_over
 from agt_server.config import JobConfig, LogonThrottleConfig, SessionLimits
+from agt_server.engine import Engine, Expel
 from agt_server.protocol import ETX, MAX_CLIENT_READ, RS, JobType, MessageType
 from tests.support import (
+    HOST,
     RawConnection,
     RunningServer,
     command_bytes,
@@ -412,6 +415,53 @@ class TestIdleTimeout:
                 ]
                 assert notice.first.process_id == client.greeting.process_id
                 assert "agent1" not in running.server.driver.engine.online
+
+    async def test_tls_and_tty_connections_time_out_too(self, tmp_path: Path) -> None:
+        """The idle timeout holds on the TLS and tty listeners as on the plain one."""
+        config = config_for_tests(tmp_path, limits=SessionLimits(idle_timeout=0.5))
+        context = ssl.create_default_context()
+        context.check_hostname, context.verify_mode = False, ssl.CERT_NONE
+        with trio.fail_after(10):
+            async with running_server(config) as running:
+                async with running.client(ssl_context=context) as client:
+                    notice = await client.next_notification("AGTSystemError", timeout=3)
+                    assert notice.records == ("E28921,idle timeout",) or notice.code.startswith("E28921")
+                    with trio.fail_after(2):
+                        await client.wait_closed()
+                assert running.ports.tty is not None
+                stream = await trio.open_tcp_stream(HOST, running.ports.tty)
+                received = b""
+                with trio.fail_after(3):
+                    while chunk := await stream.receive_some(4096):
+                        received += chunk
+                assert b"E28921" in received, received
+
+    async def test_the_timeout_watchdog_survives_an_engine_failure(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """If expelling an idle connection fails inside the engine (a bug), the server goes on: the timeout
+        watchdog is shared by every connection, so it logs the failure and carries on timing out others."""
+        config = config_for_tests(tmp_path, limits=SessionLimits(idle_timeout=0.3))
+        handle = Engine.handle
+        failures: list[object] = []
+
+        def failing_on_expel(engine: Engine, event: object, now: float) -> object:
+            if isinstance(event, Expel) and not failures:
+                failures.append(event)
+                raise RuntimeError("a bug")
+            return handle(engine, event, now)  # type: ignore[arg-type]
+
+        monkeypatch.setattr(Engine, "handle", failing_on_expel)
+        with trio.fail_after(10):
+            async with running_server(config) as running:
+                async with running.client():
+                    while not failures:
+                        await trio.sleep(0.05)
+                async with running.logged_on("agent1") as client:
+                    notice = await client.next_notification("AGTSystemError", timeout=3)
+                    assert notice.messages[0].segments == ("1", "E28921,idle timeout")
+                    with trio.fail_after(2):
+                        await client.wait_closed()
 
     async def test_commands_keep_the_connection_open(self, tmp_path: Path) -> None:
         """A client that sends a command every 0.2 s stays connected well past the 0.5 s idle timeout."""
