@@ -161,8 +161,16 @@ def scenario_from_args(args: argparse.Namespace) -> Scenario:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``agt-load``; returns the exit status."""
     args = _parser().parse_args(argv)
-    # The client logs at debug and info level per connection; a load run wants only warnings.
-    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING))
+    # The client logs at debug and info level per connection; a load run wants only warnings, with plain
+    # tracebacks (rich ones would render every frame's locals).
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.WARNING),
+    )
     errors = Console(stderr=True)
     try:
         scenario = scenario_from_args(args)

@@ -30,7 +30,12 @@ def configure_logging(log_format: str = "console", level: str = "info") -> None:
         renderer = structlog.processors.JSONRenderer()
         final: list[structlog.typing.Processor] = [structlog.processors.dict_tracebacks, renderer]
     else:
-        renderer = structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        # Plain tracebacks: with rich installed (agt-load needs it) structlog would render rich ones with
+        # every frame's locals, repr'ing the engine (seconds with thousands of sessions, on the event
+        # loop) and, seen in a test, leaving a connection cut off by the timeout watchdog open.
+        renderer = structlog.dev.ConsoleRenderer(
+            colors=sys.stderr.isatty(), exception_formatter=structlog.dev.plain_traceback
+        )
         final = [renderer]
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import attrs
 import pytest
+import structlog
 import trio
 
 from agt_server.client import AgtCommandError, JobListing, agt_client_over
@@ -452,16 +453,27 @@ class TestIdleTimeout:
             return handle(engine, event, now)  # type: ignore[arg-type]
 
         monkeypatch.setattr(Engine, "handle", failing_on_expel)
-        with trio.fail_after(10):
-            async with running_server(config) as running:
-                async with running.client():
-                    while not failures:
-                        await trio.sleep(0.05)
-                async with running.logged_on("agent1") as client:
-                    notice = await client.next_notification("AGTSystemError", timeout=3)
-                    assert notice.messages[0].segments == ("1", "E28921,idle timeout")
-                    with trio.fail_after(2):
-                        await client.wait_closed()
+        # Log as the server does (plain tracebacks; see configure_logging), restoring the tests' set-up after.
+        saved = structlog.get_config()
+        structlog.configure(
+            processors=[structlog.dev.ConsoleRenderer(colors=False, exception_formatter=structlog.dev.plain_traceback)]
+        )
+        try:
+            with trio.fail_after(10):
+                async with running_server(config) as running:
+                    async with running.client() as failed:
+                        # The connection whose expel failed is cut off and closed.
+                        with trio.fail_after(3):
+                            await failed.wait_closed()
+                    assert failures
+                    # The watchdog goes on: the next idle connection is expelled as usual.
+                    async with running.logged_on("agent1") as client:
+                        notice = await client.next_notification("AGTSystemError", timeout=3)
+                        assert notice.messages[0].segments == ("1", "E28921,idle timeout")
+                        with trio.fail_after(2):
+                            await client.wait_closed()
+        finally:
+            structlog.configure(**saved)
 
     async def test_commands_keep_the_connection_open(self, tmp_path: Path) -> None:
         """A client that sends a command every 0.2 s stays connected well past the 0.5 s idle timeout."""
