@@ -23,7 +23,7 @@ import structlog
 import trio
 from rich.console import Console
 
-from ._display import LiveProgress, print_report
+from ._display import LiveProgress, render_report
 from ._report import build_report
 from ._runner import raise_open_file_limit, run_load
 from ._scenario import MAX_AGENTS, Scenario, ScenarioError, parse_threshold, scenario_from_mapping
@@ -210,7 +210,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     output = Console()
     if not output.is_terminal:
         output = Console(width=max(output.width, 132))  # a file or pipe: no wrapping at 80 columns
-    print_report(output, report)
+    output.print(render_report(report))
     if args.json is not None:
         args.json.write_text(json.dumps(report.to_json(), indent=2) + "\n", encoding="utf-8")
     if report.logged_on == 0:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import time
 from collections import deque
 
-from rich.console import Console, Group
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
 from rich.table import Table
 from rich.text import Text
@@ -91,7 +91,7 @@ def _latency_table(title: str) -> Table:
 
 def render_report(report: Report) -> Group:
     """The report as rich renderables, in reading order."""
-    parts: list[object] = []
+    parts: list[RenderableType] = []
     parts.append(
         Text(
             f"agt-load: {report.agents:,} agents against {report.target} for {report.duration_s:g} s "
@@ -128,7 +128,7 @@ def render_report(report: Report) -> Group:
     parts.append(_generator_text(report))
     if report.thresholds:
         parts.append(_thresholds_text(report))
-    return Group(*parts)  # type: ignore[arg-type]
+    return Group(*parts)
 
 
 def _errors_text(report: Report) -> Text:
@@ -176,8 +176,3 @@ def _thresholds_text(report: Report) -> Text:
         verdict = "ok" if check.ok else "BREACH"
         text.append(f"\n  {check.name}: {shown} {verdict} ({check.note})", style="green" if check.ok else "red")
     return text
-
-
-def print_report(console: Console, report: Report) -> None:
-    """Print the report."""
-    console.print(render_report(report))

@@ -9,8 +9,8 @@ import attrs
 import pytest
 import trio
 
-from agt_server.load import Scenario, TimeRange, build_report, run_load, scenario_from_mapping
-from tests.load.test_load_run import TIMEOUT, assert_clean, load_config, server_metrics
+from agt_server.load import Scenario, build_report, run_load, scenario_from_mapping
+from tests.load.test_load_run import TIMEOUT, assert_clean, fast_scenario, load_config, server_metrics
 from tests.support import HOST, running_server
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "load"
@@ -41,17 +41,15 @@ async def test_pc_attach_over_tls_runs_cleanly(tmp_path: Path) -> None:
     with trio.fail_after(TIMEOUT):
         async with running_server(load_config(tmp_path)) as running:
             assert running.ports.tls is not None
+            # The example's own agents, jobs, work class and TLS, with the quick timings of the other runs.
+            quick = fast_scenario(running)
             scenario = attrs.evolve(
                 example("pc-attach-tls.toml"),
                 host=HOST,
                 port=running.ports.tls,
                 agents=8,
-                ramp_up=50.0,
                 duration=2.0,
-                drain=5.0,
-                talk=TimeRange(0.02, 0.05),
-                wrap=TimeRange(0.01, 0.02),
-                think=TimeRange(0.01, 0.02),
+                **{name: getattr(quick, name) for name in ("ramp_up", "drain", "talk", "wrap", "think")},
             )
             report = build_report(await run_load(scenario))
             metrics = await server_metrics(running)
